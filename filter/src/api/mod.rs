@@ -1,0 +1,8 @@
+//! The provider APIs customs knows: route shapes, error envelopes, usage and
+//! streaming formats.
+
+pub mod errors;
+mod route;
+
+pub use errors::{ErrorReply, Provider};
+pub use route::{recognize, Route, Shape};
