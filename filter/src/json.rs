@@ -45,9 +45,11 @@ impl fmt::Display for JsonError {
 /// invalid UTF-8 and nesting deeper than `max_depth`.
 pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Json, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = Seed { depth_left: max_depth }
-        .deserialize(&mut de)
-        .map_err(describe)?;
+    let value = Seed {
+        depth_left: max_depth,
+    }
+    .deserialize(&mut de)
+    .map_err(describe)?;
     de.end().map_err(describe)?;
     Ok(value)
 }
@@ -75,10 +77,7 @@ impl Json {
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
         match self {
-            Json::Object(entries) => entries
-                .iter_mut()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v),
+            Json::Object(entries) => entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -285,14 +284,22 @@ impl<'de> Visitor<'de> for Seed {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     #[test]
     fn round_trips_keeping_key_order() {
         let text = r#"{"z":1,"a":[true,null,"x\u00e9"],"m":{"k":-2.5}}"#;
         let v = parse(text.as_bytes(), 64).unwrap();
-        assert_eq!(v.to_string_compact(), r#"{"z":1,"a":[true,null,"xé"],"m":{"k":-2.5}}"#);
+        assert_eq!(
+            v.to_string_compact(),
+            r#"{"z":1,"a":[true,null,"xé"],"m":{"k":-2.5}}"#
+        );
     }
 
     #[test]

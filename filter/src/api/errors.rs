@@ -93,7 +93,8 @@ mod tests {
     #[test]
     fn envelopes_follow_each_provider() {
         let reply = ErrorReply::new(413, "customs_body_too_large", "body too large");
-        let openai: serde_json::Value = serde_json::from_slice(&reply.body(Provider::OpenAi)).unwrap();
+        let openai: serde_json::Value =
+            serde_json::from_slice(&reply.body(Provider::OpenAi)).unwrap();
         assert_eq!(openai["error"]["type"], "invalid_request_error");
         assert_eq!(openai["error"]["code"], "customs_body_too_large");
         assert_eq!(openai["error"]["param"], serde_json::Value::Null);

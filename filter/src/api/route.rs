@@ -93,12 +93,48 @@ mod tests {
     #[test]
     fn recognises_every_known_route() {
         let cases: &[(&str, &str, Shape, Provider, Option<&str>)] = &[
-            ("POST", "/v1/chat/completions", Shape::ChatCompletions, Provider::OpenAi, None),
-            ("POST", "/openai/v1/chat/completions/", Shape::ChatCompletions, Provider::OpenAi, None),
-            ("POST", "/v1/completions", Shape::Completions, Provider::OpenAi, None),
-            ("POST", "/v1/responses", Shape::Responses, Provider::OpenAi, None),
-            ("POST", "/v1/embeddings?x=1", Shape::Embeddings, Provider::OpenAi, None),
-            ("POST", "/v1/messages", Shape::AnthropicMessages, Provider::Anthropic, None),
+            (
+                "POST",
+                "/v1/chat/completions",
+                Shape::ChatCompletions,
+                Provider::OpenAi,
+                None,
+            ),
+            (
+                "POST",
+                "/openai/v1/chat/completions/",
+                Shape::ChatCompletions,
+                Provider::OpenAi,
+                None,
+            ),
+            (
+                "POST",
+                "/v1/completions",
+                Shape::Completions,
+                Provider::OpenAi,
+                None,
+            ),
+            (
+                "POST",
+                "/v1/responses",
+                Shape::Responses,
+                Provider::OpenAi,
+                None,
+            ),
+            (
+                "POST",
+                "/v1/embeddings?x=1",
+                Shape::Embeddings,
+                Provider::OpenAi,
+                None,
+            ),
+            (
+                "POST",
+                "/v1/messages",
+                Shape::AnthropicMessages,
+                Provider::Anthropic,
+                None,
+            ),
             (
                 "POST",
                 "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21",
@@ -115,13 +151,23 @@ mod tests {
             ),
             ("GET", "/v1/models", Shape::Unknown, Provider::OpenAi, None),
             ("POST", "/v1/files", Shape::Unknown, Provider::OpenAi, None),
-            ("GET", "/v1/chat/completions", Shape::Unknown, Provider::OpenAi, None),
+            (
+                "GET",
+                "/v1/chat/completions",
+                Shape::Unknown,
+                Provider::OpenAi,
+                None,
+            ),
         ];
         for (method, path, shape, provider, deployment) in cases {
             let route = recognize(method, path);
             assert_eq!(route.shape, *shape, "{method} {path}");
             assert_eq!(route.provider, *provider, "{method} {path}");
-            assert_eq!(route.azure_deployment.as_deref(), *deployment, "{method} {path}");
+            assert_eq!(
+                route.azure_deployment.as_deref(),
+                *deployment,
+                "{method} {path}"
+            );
         }
     }
 }

@@ -45,7 +45,11 @@ impl fmt::Display for PolicyError {
         if self.field.is_empty() {
             write!(f, "invalid policy: {}", self.message)
         } else {
-            write!(f, "invalid policy: field `{}`: {}", self.field, self.message)
+            write!(
+                f,
+                "invalid policy: field `{}`: {}",
+                self.field, self.message
+            )
         }
     }
 }

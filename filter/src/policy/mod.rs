@@ -88,7 +88,9 @@ pub(crate) fn check_name(field: &str, value: &str) -> Result<(), PolicyError> {
     } else {
         Err(PolicyError::new(
             field,
-            format!("`{value}` must be 1 to 64 characters of letters, digits, `-`, `_`, `.` or `:`"),
+            format!(
+                "`{value}` must be 1 to 64 characters of letters, digits, `-`, `_`, `.` or `:`"
+            ),
         ))
     }
 }
@@ -119,13 +121,37 @@ mod tests {
     fn errors_name_the_field() {
         let cases: &[(&str, &str, &str)] = &[
             (r#"{"nonsense": 1}"#, "nonsense", "unknown field `nonsense`"),
-            (r#"{"tenants": {"heder": "x"}}"#, "tenants.heder", "unknown field `heder`"),
-            (r#"{"request": {"max_body_bytes": "big"}}"#, "request.max_body_bytes", "invalid type"),
-            (r#"{"request": {"max_body_bytes": 0}}"#, "request.max_body_bytes", "greater than 0"),
-            (r#"{"tenants": {"header": "x team"}}"#, "tenants.header", "header name"),
-            (r#"{"tenants": {"default": ""}}"#, "tenants.default", "1 to 64"),
+            (
+                r#"{"tenants": {"heder": "x"}}"#,
+                "tenants.heder",
+                "unknown field `heder`",
+            ),
+            (
+                r#"{"request": {"max_body_bytes": "big"}}"#,
+                "request.max_body_bytes",
+                "invalid type",
+            ),
+            (
+                r#"{"request": {"max_body_bytes": 0}}"#,
+                "request.max_body_bytes",
+                "greater than 0",
+            ),
+            (
+                r#"{"tenants": {"header": "x team"}}"#,
+                "tenants.header",
+                "header name",
+            ),
+            (
+                r#"{"tenants": {"default": ""}}"#,
+                "tenants.default",
+                "1 to 64",
+            ),
             (r#"{"policy_id": "a\nb"}"#, "policy_id", "1 to 64"),
-            (r#"{"request": {"unknown_routes": "maybe"}}"#, "request.unknown_routes", "unknown variant"),
+            (
+                r#"{"request": {"unknown_routes": "maybe"}}"#,
+                "request.unknown_routes",
+                "unknown variant",
+            ),
             (r#""x""#, "", "invalid type"),
             (r#"{} {}"#, "", "trailing"),
         ];

@@ -71,7 +71,9 @@ impl RequestRules {
 
     /// True when `path` lies under a route declared non-sensitive.
     pub fn is_passthrough(&self, path: &str) -> bool {
-        self.passthrough_paths.iter().any(|p| path.starts_with(p.as_str()))
+        self.passthrough_paths
+            .iter()
+            .any(|p| path.starts_with(p.as_str()))
     }
 }
 

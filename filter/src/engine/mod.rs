@@ -1,0 +1,291 @@
+//! The core of customs: one call with the request's head, one with its whole body,
+//! each returning a verdict. It knows nothing of proxy-wasm; the glue feeds it what
+//! the host gave and applies what it returns.
+
+mod tenant;
+
+pub use tenant::key_hash;
+
+use crate::api::{recognize, ErrorReply, Route, Shape};
+use crate::json::{self, Json};
+use crate::policy::{Policy, PolicyError, UnknownRoutes};
+use crate::tags;
+
+/// The request line and headers, as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct RequestHead {
+    pub method: String,
+    pub path: String,
+    /// Lower-case names, in order, repeated names kept.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestHead {
+    pub fn new(method: &str, path: &str, headers: Vec<(String, String)>) -> RequestHead {
+        RequestHead {
+            method: method.to_string(),
+            path: path.to_string(),
+            headers,
+        }
+    }
+
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the host gives each call: the time and a fresh random number (the core
+/// stays deterministic, so tests can drive it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ctx {
+    pub now_ms: u64,
+    pub random: u64,
+}
+
+/// One header change on the request that goes upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderEdit {
+    Set(String, String),
+    Remove(String),
+}
+
+/// An answer customs gives the client itself; nothing goes upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What to send upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forward {
+    /// The new body, or `None` to send the body byte for byte as it came.
+    pub body: Option<Vec<u8>>,
+    pub headers: Vec<HeaderEdit>,
+}
+
+/// The outcome of a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Forward(Forward),
+    Respond(LocalReply),
+}
+
+/// What the head alone decides.
+#[derive(Debug)]
+pub enum HeadStep {
+    /// Refuse now.
+    Respond(LocalReply),
+    /// Hold the headers and buffer the body; call `on_request_body` at its end.
+    AwaitBody(Exchange),
+    /// There is no body: forward with these edits.
+    Forward(Exchange, Forward),
+}
+
+/// What customs knows of one request/answer exchange, kept by the glue from the
+/// head to the end of the answer.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub route: Route,
+    pub tenant: String,
+    pub request_id: String,
+    /// A non-JSON body on a route declared non-sensitive: forwarded uninspected.
+    pub passthrough: bool,
+    /// What customs decided, for the audit line.
+    pub decision: &'static str,
+}
+
+/// The policy, compiled for the request path.
+#[derive(Debug)]
+pub struct Engine {
+    policy: Policy,
+}
+
+impl Engine {
+    /// Parses, validates and compiles a policy document (empty = secure defaults).
+    pub fn from_config(config: &[u8]) -> Result<Engine, PolicyError> {
+        let policy = Policy::from_bytes(config)?;
+        Ok(Engine { policy })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The body size over which a request is refused.
+    pub fn max_body_bytes(&self) -> u64 {
+        self.policy.request.max_body_bytes
+    }
+
+    /// Headers arrived. `has_body` is false when the headers ended the stream.
+    pub fn on_request_head(&self, head: &RequestHead, has_body: bool, ctx: Ctx) -> HeadStep {
+        let route = recognize(&head.method, &head.path);
+        let mut exchange = Exchange {
+            tenant: tenant::resolve(&self.policy.tenants, head),
+            request_id: request_id(head, ctx),
+            passthrough: false,
+            decision: "forwarded",
+            route,
+        };
+        if let Some(reply) = self.refuse_by_head(head, has_body, &mut exchange) {
+            exchange.decision = "refused";
+            return HeadStep::Respond(self.reply(&exchange, reply));
+        }
+        if has_body && !exchange.passthrough {
+            return HeadStep::AwaitBody(exchange);
+        }
+        let forward = Forward {
+            body: None,
+            headers: tags::request_tags(&self.policy, head, &exchange),
+        };
+        HeadStep::Forward(exchange, forward)
+    }
+
+    /// The whole body arrived.
+    pub fn on_request_body(
+        &self,
+        head: &RequestHead,
+        exchange: &mut Exchange,
+        body: &[u8],
+        _ctx: Ctx,
+    ) -> Verdict {
+        if let Some(reply) = self.check_body(body) {
+            exchange.decision = "refused";
+            return Verdict::Respond(self.reply(exchange, reply));
+        }
+        Verdict::Forward(Forward {
+            body: None,
+            headers: tags::request_tags(&self.policy, head, exchange),
+        })
+    }
+
+    /// The running body size passed the limit before the end of the stream.
+    pub fn body_too_large(&self, exchange: &mut Exchange) -> LocalReply {
+        exchange.decision = "refused";
+        self.reply(exchange, too_large(self.max_body_bytes()))
+    }
+
+    fn refuse_by_head(
+        &self,
+        head: &RequestHead,
+        has_body: bool,
+        exchange: &mut Exchange,
+    ) -> Option<ErrorReply> {
+        let rules = &self.policy.request;
+        if exchange.route.shape == Shape::Unknown && rules.unknown_routes == UnknownRoutes::Refuse {
+            return Some(ErrorReply::new(
+                403,
+                "customs_route_refused",
+                "this API route is not allowed by the egress policy (request.unknown_routes)",
+            ));
+        }
+        if !has_body {
+            return None;
+        }
+        if let Some(encoding) = head.header("content-encoding") {
+            if !encoding.trim().eq_ignore_ascii_case("identity") {
+                return Some(ErrorReply::new(
+                    415,
+                    "customs_unsupported_encoding",
+                    "compressed request bodies cannot be inspected; send them uncompressed",
+                ));
+            }
+        }
+        if !is_json(head.header("content-type")) {
+            if rules.is_passthrough(&head.path) {
+                exchange.passthrough = true;
+                return None;
+            }
+            return Some(ErrorReply::new(
+                415,
+                "customs_unsupported_content_type",
+                "request bodies must be application/json",
+            ));
+        }
+        let declared = head
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        match declared {
+            Some(len) if len > rules.max_body_bytes => Some(too_large(rules.max_body_bytes)),
+            _ => None,
+        }
+    }
+
+    fn check_body(&self, body: &[u8]) -> Option<ErrorReply> {
+        let rules = &self.policy.request;
+        if u64::try_from(body.len()).unwrap_or(u64::MAX) > rules.max_body_bytes {
+            return Some(too_large(rules.max_body_bytes));
+        }
+        let depth = usize::try_from(rules.max_json_depth).unwrap_or(usize::MAX);
+        match json::parse(body, depth) {
+            Err(e) => Some(ErrorReply::new(
+                400,
+                "customs_malformed_json",
+                format!("the request body is not valid JSON: {}", e.message()),
+            )),
+            Ok(Json::Object(_)) => None,
+            Ok(_) => Some(ErrorReply::new(
+                400,
+                "customs_malformed_json",
+                "the request body must be a JSON object",
+            )),
+        }
+    }
+
+    fn reply(&self, exchange: &Exchange, error: ErrorReply) -> LocalReply {
+        let provider = exchange.route.provider;
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        headers.extend(error.headers.iter().cloned());
+        headers.extend(tags::reply_tags(&self.policy, exchange));
+        LocalReply {
+            status: error.status,
+            headers,
+            body: error.body(provider),
+        }
+    }
+}
+
+fn too_large(limit: u64) -> ErrorReply {
+    ErrorReply::new(
+        413,
+        "customs_body_too_large",
+        format!("the request body is larger than the policy's limit of {limit} bytes"),
+    )
+}
+
+/// `application/json`, or any `+json` type, with parameters.
+fn is_json(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return false };
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .get(essence.len().saturating_sub(5)..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+}
+
+/// The request id: the client's or Envoy's `x-request-id` when it is a plain token,
+/// else a fresh one.
+fn request_id(head: &RequestHead, ctx: Ctx) -> String {
+    if let Some(id) = head.header("x-request-id") {
+        let id = id.trim();
+        let plain = !id.is_empty()
+            && id.len() <= 128
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if plain {
+            return id.to_string();
+        }
+    }
+    let a = ctx.random;
+    let b = ctx.now_ms ^ a.rotate_left(17);
+    format!("{a:016x}{b:016x}")
+}
+
+#[cfg(test)]
+mod tests;

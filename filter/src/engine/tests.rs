@@ -1,0 +1,202 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use super::*;
+
+fn engine(policy: &str) -> Engine {
+    Engine::from_config(policy.as_bytes()).unwrap()
+}
+
+fn head(path: &str, headers: &[(&str, &str)]) -> RequestHead {
+    RequestHead::new(
+        "POST",
+        path,
+        headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+/// Runs a whole request through the engine.
+fn run(engine: &Engine, head: &RequestHead, body: &[u8]) -> Verdict {
+    let ctx = Ctx {
+        now_ms: 1,
+        random: 7,
+    };
+    match engine.on_request_head(head, !body.is_empty(), ctx) {
+        HeadStep::Respond(r) => Verdict::Respond(r),
+        HeadStep::Forward(_, f) => Verdict::Forward(f),
+        HeadStep::AwaitBody(mut ex) => engine.on_request_body(head, &mut ex, body, ctx),
+    }
+}
+
+fn status(v: &Verdict) -> u16 {
+    match v {
+        Verdict::Respond(r) => r.status,
+        Verdict::Forward(_) => 200,
+    }
+}
+
+#[test]
+fn bad_input_is_refused_in_the_providers_envelope() {
+    let e = engine("");
+    let chat = "/v1/chat/completions";
+    let ok = br#"{"model":"m","messages":[]}"#;
+    let cases: &[(&str, &[(&str, &str)], &[u8], u16, &str)] = &[
+        (chat, &[JSON], ok, 200, ""),
+        (chat, &[JSON], b"{\"model\":", 400, "customs_malformed_json"),
+        (chat, &[JSON], b"[1,2]", 400, "customs_malformed_json"),
+        (
+            chat,
+            &[JSON, ("content-encoding", "gzip")],
+            ok,
+            415,
+            "customs_unsupported_encoding",
+        ),
+        (chat, &[JSON, ("content-encoding", "identity")], ok, 200, ""),
+        (
+            chat,
+            &[("content-type", "text/plain")],
+            ok,
+            415,
+            "customs_unsupported_content_type",
+        ),
+        (chat, &[], ok, 415, "customs_unsupported_content_type"),
+        (
+            chat,
+            &[("content-type", "application/json; charset=utf-8")],
+            ok,
+            200,
+            "",
+        ),
+        (
+            chat,
+            &[JSON, ("content-length", "2000000")],
+            ok,
+            413,
+            "customs_body_too_large",
+        ),
+        (
+            "/v1/messages",
+            &[JSON],
+            b"nope",
+            400,
+            "customs_malformed_json",
+        ),
+    ];
+    for (path, headers, body, want, code) in cases {
+        let v = run(&e, &head(path, headers), body);
+        assert_eq!(status(&v), *want, "{path} {headers:?}");
+        if let Verdict::Respond(r) = v {
+            let j: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            if path.ends_with("/messages") {
+                assert_eq!(j["type"], "error");
+                assert_eq!(j["error"]["type"], "invalid_request_error");
+            } else {
+                assert_eq!(j["error"]["code"], *code);
+            }
+        }
+    }
+}
+
+#[test]
+fn oversized_body_without_content_length_is_refused_at_the_end() {
+    let e = engine(r#"{"request":{"max_body_bytes":10}}"#);
+    let v = run(
+        &e,
+        &head("/v1/chat/completions", &[JSON]),
+        br#"{"model":"abcdefgh"}"#,
+    );
+    assert_eq!(status(&v), 413);
+}
+
+#[test]
+fn forwarded_requests_carry_tags_and_drop_spoofed_ones() {
+    let e = engine(r#"{"tenants":{"header":"x-team"}}"#);
+    let h = head(
+        "/v1/chat/completions",
+        &[
+            JSON,
+            ("x-team", "payments"),
+            ("x-customs-tenant", "forged"),
+            ("x-request-id", "abc-1"),
+        ],
+    );
+    let Verdict::Forward(f) = run(&e, &h, br#"{"model":"m"}"#) else {
+        panic!()
+    };
+    assert_eq!(f.body, None, "an untouched body goes out byte for byte");
+    assert!(f
+        .headers
+        .contains(&HeaderEdit::Remove("x-customs-tenant".into())));
+    let sets: Vec<_> = f
+        .headers
+        .iter()
+        .filter_map(|e| match e {
+            HeaderEdit::Set(k, v) => Some((k.as_str(), v.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert!(sets.contains(&("x-customs-tenant", "payments")), "{sets:?}");
+    assert!(
+        sets.contains(&("x-customs-request-id", "abc-1")),
+        "{sets:?}"
+    );
+    let remove_at = f
+        .headers
+        .iter()
+        .position(|e| matches!(e, HeaderEdit::Remove(_)))
+        .unwrap();
+    let set_at = f
+        .headers
+        .iter()
+        .position(|e| matches!(e, HeaderEdit::Set(k, _) if k == "x-customs-tenant"))
+        .unwrap();
+    assert!(
+        remove_at < set_at,
+        "spoofed tags are removed before customs sets its own"
+    );
+}
+
+#[test]
+fn unknown_routes_follow_the_policy() {
+    let inspect = engine("");
+    let refuse = engine(r#"{"request":{"unknown_routes":"refuse"}}"#);
+    let h = head("/v1/fine_tuning/jobs", &[JSON]);
+    assert_eq!(status(&run(&inspect, &h, b"{}")), 200);
+    assert_eq!(status(&run(&refuse, &h, b"{}")), 403);
+}
+
+#[test]
+fn passthrough_paths_forward_non_json_uninspected() {
+    let e = engine(r#"{"request":{"passthrough_paths":["/v1/files"]}}"#);
+    let h = head(
+        "/v1/files",
+        &[("content-type", "multipart/form-data; boundary=x")],
+    );
+    assert_eq!(status(&run(&e, &h, b"--x--")), 200);
+    let h = head(
+        "/v1/chat/completions",
+        &[("content-type", "multipart/form-data")],
+    );
+    assert_eq!(status(&run(&e, &h, b"--x--")), 415);
+}
+
+#[test]
+fn generated_request_ids_are_fresh() {
+    let e = engine("");
+    let h = head("/v1/chat/completions", &[JSON]);
+    let id = |random| match e.on_request_head(&h, true, Ctx { now_ms: 5, random }) {
+        HeadStep::AwaitBody(ex) => ex.request_id,
+        _ => panic!(),
+    };
+    assert_ne!(id(1), id(2));
+    assert_eq!(id(1).len(), 32);
+}
