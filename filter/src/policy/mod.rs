@@ -10,6 +10,7 @@ mod error;
 mod sections;
 
 pub use error::PolicyError;
+pub(crate) use sections::check_header_name;
 pub use sections::{
     FailureMode, RequestRules, TagRules, TenantRules, UnknownRoutes, DEFAULT_MAX_BODY_BYTES,
 };
