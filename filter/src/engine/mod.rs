@@ -2,14 +2,21 @@
 //! each returning a verdict. It knows nothing of proxy-wasm; the glue feeds it what
 //! the host gave and applies what it returns.
 
+mod egress;
+mod request;
 mod tenant;
+
+pub use egress::{EgressConfig, EgressRules};
 
 pub use tenant::key_hash;
 
 use crate::api::{recognize, ErrorReply, Route, Shape};
-use crate::json::{self, Json};
+use crate::detect::Scanner;
 use crate::policy::{Policy, PolicyError, UnknownRoutes};
+use crate::redact::fields::FieldPath;
+use crate::redact::restore::Restorer;
 use crate::tags;
+use std::collections::BTreeMap;
 
 /// The request line and headers, as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -96,21 +103,57 @@ pub struct Exchange {
     pub request_id: String,
     /// A non-JSON body on a route declared non-sensitive: forwarded uninspected.
     pub passthrough: bool,
-    /// What customs decided, for the audit line.
+    /// What customs decided, for the audit line: forwarded, redacted, blocked,
+    /// limited, refused.
     pub decision: &'static str,
+    /// The refusal code when customs answered itself.
+    pub reason: Option<&'static str>,
+    /// In shadow mode, what would have happened.
+    pub shadow_decision: Option<&'static str>,
+    /// The model the request names (or the Azure deployment), when it is a plain name.
+    pub model: Option<String>,
+    /// The client asked for a streamed answer.
+    pub stream: bool,
+    /// Findings per category.
+    pub categories: BTreeMap<String, u32>,
+    /// The highest data class found.
+    pub class: &'static str,
+    /// Puts pseudonyms back into the answer; `None` when there are none.
+    pub restorer: Option<Restorer>,
+    pub tokens_estimated: u64,
+    pub tokens_reserved: u64,
+    /// Bulk-extraction signals raised.
+    pub signals: Vec<&'static str>,
 }
 
 /// The policy, compiled for the request path.
 #[derive(Debug)]
 pub struct Engine {
     policy: Policy,
+    scanner: Scanner,
+    remove_fields: Vec<FieldPath>,
 }
 
 impl Engine {
     /// Parses, validates and compiles a policy document (empty = secure defaults).
     pub fn from_config(config: &[u8]) -> Result<Engine, PolicyError> {
         let policy = Policy::from_bytes(config)?;
-        Ok(Engine { policy })
+        let scanner = Scanner::new(&policy.detect).map_err(|e| e.within("detect"))?;
+        let remove_fields = policy
+            .redact
+            .remove_fields
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                FieldPath::parse(p)
+                    .map_err(|m| PolicyError::new(format!("redact.remove_fields[{i}]"), m))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Engine {
+            policy,
+            scanner,
+            remove_fields,
+        })
     }
 
     pub fn policy(&self) -> &Policy {
@@ -130,44 +173,50 @@ impl Engine {
             request_id: request_id(head, ctx),
             passthrough: false,
             decision: "forwarded",
+            reason: None,
+            shadow_decision: None,
+            model: None,
+            stream: false,
+            categories: BTreeMap::new(),
+            class: "public",
+            restorer: None,
+            tokens_estimated: 0,
+            tokens_reserved: 0,
+            signals: Vec::new(),
             route,
         };
         if let Some(reply) = self.refuse_by_head(head, has_body, &mut exchange) {
-            exchange.decision = "refused";
-            return HeadStep::Respond(self.reply(&exchange, reply));
+            return HeadStep::Respond(self.refuse(&mut exchange, "refused", reply));
+        }
+        if let Some(reply) = self.policy.egress.for_tenant(&exchange.tenant).check_path(&head.path) {
+            if self.policy.is_shadow(&exchange.tenant) {
+                exchange.shadow_decision = Some("blocked");
+            } else {
+                return HeadStep::Respond(self.refuse(&mut exchange, "blocked", reply));
+            }
         }
         if has_body && !exchange.passthrough {
             return HeadStep::AwaitBody(exchange);
         }
-        let forward = Forward {
-            body: None,
-            headers: tags::request_tags(&self.policy, head, &exchange),
-        };
-        HeadStep::Forward(exchange, forward)
-    }
-
-    /// The whole body arrived.
-    pub fn on_request_body(
-        &self,
-        head: &RequestHead,
-        exchange: &mut Exchange,
-        body: &[u8],
-        _ctx: Ctx,
-    ) -> Verdict {
-        if let Some(reply) = self.check_body(body) {
-            exchange.decision = "refused";
-            return Verdict::Respond(self.reply(exchange, reply));
-        }
-        Verdict::Forward(Forward {
-            body: None,
-            headers: tags::request_tags(&self.policy, head, exchange),
-        })
+        let mut headers = crate::redact::headers::edits(
+            &self.policy.redact.headers,
+            &head.headers,
+            &self.policy.tags.prefix,
+        );
+        headers.extend(tags::request_tags(&self.policy, head, &exchange, b"", ctx.now_ms));
+        HeadStep::Forward(exchange, Forward { body: None, headers })
     }
 
     /// The running body size passed the limit before the end of the stream.
     pub fn body_too_large(&self, exchange: &mut Exchange) -> LocalReply {
-        exchange.decision = "refused";
-        self.reply(exchange, too_large(self.max_body_bytes()))
+        self.refuse(exchange, "refused", too_large(self.max_body_bytes()))
+    }
+
+    /// Records a refusal on the exchange and builds the local reply.
+    fn refuse(&self, exchange: &mut Exchange, decision: &'static str, error: ErrorReply) -> LocalReply {
+        exchange.decision = decision;
+        exchange.reason = Some(error.code);
+        self.reply(exchange, error)
     }
 
     fn refuse_by_head(
@@ -213,27 +262,6 @@ impl Engine {
         match declared {
             Some(len) if len > rules.max_body_bytes => Some(too_large(rules.max_body_bytes)),
             _ => None,
-        }
-    }
-
-    fn check_body(&self, body: &[u8]) -> Option<ErrorReply> {
-        let rules = &self.policy.request;
-        if u64::try_from(body.len()).unwrap_or(u64::MAX) > rules.max_body_bytes {
-            return Some(too_large(rules.max_body_bytes));
-        }
-        let depth = usize::try_from(rules.max_json_depth).unwrap_or(usize::MAX);
-        match json::parse(body, depth) {
-            Err(e) => Some(ErrorReply::new(
-                400,
-                "customs_malformed_json",
-                format!("the request body is not valid JSON: {}", e.message()),
-            )),
-            Ok(Json::Object(_)) => None,
-            Ok(_) => Some(ErrorReply::new(
-                400,
-                "customs_malformed_json",
-                "the request body must be a JSON object",
-            )),
         }
     }
 

@@ -12,13 +12,18 @@ mod sections;
 pub use error::PolicyError;
 pub(crate) use sections::check_header_name;
 pub use sections::{
-    FailureMode, RequestRules, TagRules, TenantRules, UnknownRoutes, DEFAULT_MAX_BODY_BYTES,
+    AttestationKey, FailureMode, CLASSES, RequestRules, ShadowRules, TagRules, TenantRules, UnknownRoutes,
+    DEFAULT_MAX_BODY_BYTES,
 };
 
+use crate::detect::{Category, ScannerConfig};
+use crate::engine::EgressConfig;
+use crate::redact::RedactRules;
 use serde::Deserialize;
 
 /// The whole policy document.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Names this policy in tags, attestations and audit lines.
@@ -36,6 +41,18 @@ pub struct Policy {
     /// Which tags forwarded requests carry.
     #[serde(default)]
     pub tags: TagRules,
+    /// Which detectors run, and the customer's own dictionaries and patterns.
+    #[serde(default)]
+    pub detect: ScannerConfig,
+    /// What happens to findings, fields and headers.
+    #[serde(default)]
+    pub redact: RedactRules,
+    /// Which models and routes each tenant may reach.
+    #[serde(default)]
+    pub egress: EgressConfig,
+    /// Evaluate, tag, count and log everything, enforce nothing.
+    #[serde(default)]
+    pub shadow: ShadowRules,
 }
 
 fn default_policy_id() -> String {
@@ -65,6 +82,11 @@ impl Policy {
         Ok(policy)
     }
 
+    /// Whether `tenant` runs in shadow mode.
+    pub fn is_shadow(&self, tenant: &str) -> bool {
+        self.shadow.enabled || self.shadow.tenants.iter().any(|t| t == tenant)
+    }
+
     /// Checks every rule that the types alone cannot.
     pub fn validate(&self) -> Result<(), PolicyError> {
         check_name("policy_id", &self.policy_id)?;
@@ -72,6 +94,20 @@ impl Policy {
         self.request.validate().map_err(|e| e.within("request"))?;
         self.tenants.validate().map_err(|e| e.within("tenants"))?;
         self.tags.validate().map_err(|e| e.within("tags"))?;
+        self.detect.validate().map_err(|e| e.within("detect"))?;
+        let customer: Vec<&str> = self
+            .detect
+            .dictionaries
+            .iter()
+            .map(|d| d.category.as_str())
+            .chain(self.detect.patterns.iter().map(|p| p.category.as_str()))
+            .collect();
+        let known = |name: &str| Category::from_name(name).is_some() || customer.contains(&name);
+        self.redact.validate(&known).map_err(|e| e.within("redact"))?;
+        self.egress.validate().map_err(|e| e.within("egress"))?;
+        for (i, t) in self.shadow.tenants.iter().enumerate() {
+            check_name(&format!("shadow.tenants[{i}]"), t)?;
+        }
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ const MAX_JSON_DEPTH: u32 = 120;
 
 /// What customs accepts as a request body.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestRules {
     /// Larger bodies are refused with 413 before anything goes upstream.
@@ -79,6 +80,7 @@ impl RequestRules {
 
 /// What to do with requests to routes customs does not recognise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownRoutes {
     /// Inspect every JSON string leaf of the body.
@@ -91,6 +93,7 @@ pub enum UnknownRoutes {
 /// How a request's tenant is found: a configured header, else a keyed hash of the
 /// caller's API key, else the default tenant.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantRules {
     /// A request header naming the tenant, set by a trusted layer in front of
@@ -147,20 +150,57 @@ impl TenantRules {
 
 /// Which tags forwarded requests carry.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TagRules {
     /// The prefix of every customs header. Headers with this prefix that the
     /// client set are removed before customs sets its own.
     #[serde(default = "default_tag_prefix")]
     pub prefix: String,
+    /// The key that signs the attestation header. Absent: no attestation.
+    #[serde(default)]
+    pub attestation: Option<AttestationKey>,
+    /// Category name to data class, overriding each category's default class
+    /// (`public` < `internal` < `confidential` < `restricted` < `secret`).
+    #[serde(default)]
+    pub classes: BTreeMap<String, String>,
 }
 
 impl Default for TagRules {
     fn default() -> Self {
         TagRules {
             prefix: default_tag_prefix(),
+            attestation: None,
+            classes: BTreeMap::new(),
         }
     }
+}
+
+/// The data classes, least sensitive first.
+pub const CLASSES: &[&str] = &["public", "internal", "confidential", "restricted", "secret"];
+
+/// An attestation signing key with its id, so that keys can rotate.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AttestationKey {
+    pub key_id: String,
+    /// At least 32 characters.
+    pub secret: String,
+}
+
+/// Shadow mode: everything is evaluated, tagged, counted and logged; nothing is
+/// enforced. Bodies that cannot be inspected at all are still refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShadowRules {
+    /// Shadow mode for every tenant.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Shadow mode for these tenants only.
+    #[serde(default)]
+    pub tenants: Vec<String>,
 }
 
 fn default_tag_prefix() -> String {
@@ -169,12 +209,36 @@ fn default_tag_prefix() -> String {
 
 impl TagRules {
     pub(crate) fn validate(&self) -> Result<(), PolicyError> {
-        check_header_name("prefix", &self.prefix)
+        check_header_name("prefix", &self.prefix)?;
+        if let Some(key) = &self.attestation {
+            check_name("attestation.key_id", &key.key_id)?;
+            if key.secret.len() < 32 {
+                return Err(PolicyError::new(
+                    "attestation.secret",
+                    "must be at least 32 characters",
+                ));
+            }
+        }
+        for (category, class) in &self.classes {
+            if !CLASSES.contains(&class.as_str()) {
+                return Err(PolicyError::new(
+                    format!("classes.{category}"),
+                    format!("`{class}` is not one of {}", CLASSES.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The class of `category`, given the detector's default.
+    pub fn class_of<'a>(&'a self, category: &str, default: &'a str) -> &'a str {
+        self.classes.get(category).map_or(default, String::as_str)
     }
 }
 
 /// What happens when a dependency (shared state) fails.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureMode {
     /// Refuse the request.

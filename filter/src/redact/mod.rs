@@ -1,7 +1,9 @@
 //! Redaction: what happens to a finding, removed fields and headers, and putting
 //! pseudonyms back in answers.
 
+pub mod apply;
 pub mod fields;
+pub mod headers;
 pub mod restore;
 pub mod rules;
 pub mod walk;

@@ -50,14 +50,6 @@ impl Restorer {
         Some(automaton.replace_all(text, &self.originals))
     }
 
-    /// A streaming view over one text channel (one choice, one content block).
-    pub fn stream(&self) -> StreamRestorer<'_> {
-        StreamRestorer {
-            table: self,
-            held: String::new(),
-        }
-    }
-
     /// The length of the longest tail of `text` that is a proper prefix of some
     /// placeholder. Only tails starting at a `[` within the last `longest` bytes
     /// can be, so this is bounded by the placeholder length, not the text length.
@@ -82,26 +74,26 @@ impl Restorer {
     }
 }
 
-/// Restores one channel of streamed text.
-#[derive(Debug)]
-pub struct StreamRestorer<'a> {
-    table: &'a Restorer,
+/// Restores one channel of streamed text (one choice, one content block) with
+/// the table of its request.
+#[derive(Debug, Default)]
+pub struct StreamRestorer {
     held: String,
 }
 
-impl StreamRestorer<'_> {
+impl StreamRestorer {
     /// Takes the next piece of text and returns what can go out now.
-    pub fn push(&mut self, piece: &str) -> String {
-        if self.table.is_empty() {
+    pub fn push(&mut self, table: &Restorer, piece: &str) -> String {
+        if table.is_empty() {
             return piece.to_string();
         }
         let mut text = std::mem::take(&mut self.held);
         text.push_str(piece);
-        let open = self.table.open_tail(&text);
+        let open = table.open_tail(&text);
         let cut = text.len() - open;
         self.held = text.get(cut..).unwrap_or_default().to_string();
         text.truncate(cut);
-        self.table.restore(&text).unwrap_or(text)
+        table.restore(&text).unwrap_or(text)
     }
 
     /// Whether text is being held back.
@@ -146,10 +138,10 @@ mod tests {
         let want = "Write to ann@example.com [or] 1381234567813900000000 [EMA";
         for a in 0..=answer.len() {
             for b in a..=answer.len() {
-                let mut s = t.stream();
+                let mut s = StreamRestorer::default();
                 let mut out = String::new();
                 for piece in [&answer[..a], &answer[a..b], &answer[b..]] {
-                    out.push_str(&s.push(piece));
+                    out.push_str(&s.push(&t, piece));
                 }
                 out.push_str(&s.finish());
                 assert_eq!(out, want, "split at {a},{b}");
@@ -160,10 +152,10 @@ mod tests {
     #[test]
     fn holds_back_only_a_possible_placeholder() {
         let t = table();
-        let mut s = t.stream();
-        assert_eq!(s.push("hello [EM"), "hello ");
+        let mut s = StreamRestorer::default();
+        assert_eq!(s.push(&t, "hello [EM"), "hello ");
         assert!(s.is_holding());
-        assert_eq!(s.push("AIL_1] and [x"), "ann@example.com and [x");
+        assert_eq!(s.push(&t, "AIL_1] and [x"), "ann@example.com and [x");
         assert!(!s.is_holding());
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// What happens to a finding.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A typed placeholder, `[EMAIL_1]`; the same value gets the same one.
@@ -39,6 +40,7 @@ impl Action {
 
 /// The `redact` section.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedactRules {
     /// Category name (or `*` for every category) to action. Unlisted: `redact`.
@@ -87,6 +89,7 @@ fn default_mask_keep() -> usize {
 
 /// Request headers removed before forwarding.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HeaderRules {
     /// Removed headers; a trailing `*` matches a prefix (`x-internal-*`).
@@ -129,6 +132,7 @@ fn default_denied_headers() -> Vec<String> {
 /// The company's provider key, set on every forwarded request in place of the
 /// caller's.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProviderKey {
     /// `authorization` (sent as `Bearer <value>`), `api-key` or `x-api-key`.

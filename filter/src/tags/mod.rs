@@ -1,28 +1,67 @@
-//! Tags: the headers that tell the far side a request passed customs, and under
-//! which policy.
+//! Tags: the headers that tell the far side a request passed customs, under which
+//! policy and with what found; the attestation that signs them; the audit line.
+
+pub mod attest;
+pub mod audit;
 
 use crate::engine::{Exchange, HeaderEdit, RequestHead};
-use crate::policy::Policy;
+use crate::policy::{Policy, CLASSES};
 
 /// Header edits for a forwarded request: first every header the client set with
 /// the tag prefix is removed (a client must not forge customs' tags), then
-/// customs sets its own.
-pub fn request_tags(policy: &Policy, head: &RequestHead, exchange: &Exchange) -> Vec<HeaderEdit> {
+/// customs sets its own. `body` is the body exactly as forwarded (the
+/// attestation signs its hash).
+pub fn request_tags(
+    policy: &Policy,
+    head: &RequestHead,
+    exchange: &Exchange,
+    body: &[u8],
+    now_ms: u64,
+) -> Vec<HeaderEdit> {
     let prefix = policy.tags.prefix.as_str();
     let mut edits: Vec<HeaderEdit> = Vec::new();
     for (name, _) in &head.headers {
-        let spoofed = name.len() >= prefix.len()
-            && name
-                .get(..prefix.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(prefix));
+        let spoofed = name
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix));
         let edit = HeaderEdit::Remove(name.to_ascii_lowercase());
         if spoofed && !edits.contains(&edit) {
             edits.push(edit);
         }
     }
-    for (name, value) in common(policy, exchange) {
-        edits.push(HeaderEdit::Set(name, value));
+    let mut tags = common(policy, exchange);
+    tags.push((format!("{prefix}class"), exchange.class.to_string()));
+    tags.push((format!("{prefix}redactions"), counts(exchange)));
+    if exchange.tokens_estimated > 0 || exchange.tokens_reserved > 0 {
+        tags.push((
+            format!("{prefix}tokens"),
+            format!(
+                "estimated={},reserved={}",
+                exchange.tokens_estimated, exchange.tokens_reserved
+            ),
+        ));
     }
+    if !exchange.signals.is_empty() {
+        tags.push((format!("{prefix}signals"), exchange.signals.join(",")));
+    }
+    if let Some(would) = exchange.shadow_decision {
+        tags.push((format!("{prefix}shadow"), would.to_string()));
+    }
+    if let Some(key) = &policy.tags.attestation {
+        let claims = attest::Claims {
+            key_id: key.key_id.clone(),
+            timestamp_ms: now_ms,
+            policy: policy_name(policy),
+            tenant: exchange.tenant.clone(),
+            request_id: exchange.request_id.clone(),
+            body_sha256: attest::body_digest(body),
+        };
+        tags.push((
+            format!("{prefix}attestation"),
+            attest::sign(&claims, key.secret.as_bytes()),
+        ));
+    }
+    edits.extend(tags.into_iter().map(|(k, v)| HeaderEdit::Set(k, v)));
     edits
 }
 
@@ -31,14 +70,39 @@ pub fn reply_tags(policy: &Policy, exchange: &Exchange) -> Vec<(String, String)>
     common(policy, exchange)
 }
 
+/// `id@version`, as tags, attestations and audit lines name the policy.
+pub fn policy_name(policy: &Policy) -> String {
+    format!("{}@{}", policy.policy_id, policy.version)
+}
+
+/// The more sensitive of two classes.
+pub fn higher_class(a: &'static str, b: &str) -> &'static str {
+    let rank = |c: &str| CLASSES.iter().position(|k| *k == c).unwrap_or(0);
+    if rank(b) > rank(a) {
+        CLASSES.get(rank(b)).copied().unwrap_or(a)
+    } else {
+        a
+    }
+}
+
 fn common(policy: &Policy, exchange: &Exchange) -> Vec<(String, String)> {
     let prefix = &policy.tags.prefix;
     vec![
         (format!("{prefix}tenant"), exchange.tenant.clone()),
         (format!("{prefix}request-id"), exchange.request_id.clone()),
-        (
-            format!("{prefix}policy"),
-            format!("{}@{}", policy.policy_id, policy.version),
-        ),
+        (format!("{prefix}policy"), policy_name(policy)),
     ]
+}
+
+/// `email=2,phone=1`, or `none`.
+fn counts(exchange: &Exchange) -> String {
+    if exchange.categories.is_empty() {
+        return "none".to_string();
+    }
+    exchange
+        .categories
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -1,0 +1,640 @@
+//! Prompt token estimation without a vocabulary.
+//!
+//! The exact OpenAI tokenizers embed a vocabulary of 200,000 entries, far too big for
+//! the filter's .wasm. This module instead mimics the two stages of `o200k_base`:
+//!
+//! 1. The pre-tokenizer splits text into pieces: a word with at most one leading
+//!    space or punctuation mark, digits in groups of up to three, a punctuation run
+//!    with an optional leading space and trailing newlines, and whitespace runs
+//!    whose last space goes to the following word. The state machine below follows
+//!    those rules (closely, not exactly).
+//! 2. Byte-pair encoding then turns each piece into one or more tokens. That stage
+//!    needs the vocabulary, so each piece is given a cost instead, by character
+//!    class and length, calibrated against `o200k_base` on English prose, Chinese
+//!    prose, mixed text, code and JSON: a common word with its leading space is one
+//!    token, long words cost more, Chinese runs cost about 0.7 token a character,
+//!    a group of up to three digits is one token, whitespace runs are one token.
+//!
+//! Costs are kept in thousandths of a token so that fractional costs add up without
+//! floating point. Counting is one pass over the characters, with no allocation, and
+//! [`TokenCounter`] carries its state across chunks: feeding a text in pieces gives
+//! the same count as feeding it whole, which lets a stream be counted as it flows.
+//!
+//! Anthropic publishes no tokenizer for its current models. For them the same
+//! estimate is scaled by [`ANTHROPIC_FACTOR_MILLI`]: Claude's tokenizers have been
+//! measured to produce noticeably more tokens than `o200k_base` for the same text,
+//! and a budget is better served by reserving a little too much (settlement uses the
+//! usage the provider reports) than too little.
+
+use super::cjk_pairs::CJK_PAIRS;
+
+/// Thousandths of a token per Han segment (a known pair or a single character).
+const HAN_TOKEN_MILLI: u64 = 1000;
+
+/// Which provider's tokenizer the estimate should approximate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenizerFamily {
+    /// `o200k_base` (GPT-4o, GPT-4.1, o-series and later).
+    OpenAi,
+    /// Claude: the OpenAI estimate scaled by [`ANTHROPIC_FACTOR_MILLI`].
+    Anthropic,
+}
+
+/// Anthropic estimate = OpenAI estimate × this / 1000 (an approximation that leans
+/// high; see the module documentation).
+pub const ANTHROPIC_FACTOR_MILLI: u64 = 1250;
+
+/// Estimated tokens in `text` for the given tokenizer family.
+pub fn estimate_tokens(text: &str, family: TokenizerFamily) -> u32 {
+    let mut counter = TokenCounter::new(family);
+    counter.push(text);
+    counter.total()
+}
+
+/// Tokens a chat request spends on message framing, as OpenAI's cookbook counts
+/// them: about 3 per message (role and separators) plus 3 priming the reply.
+pub fn estimate_request_overhead(messages: usize) -> u32 {
+    let messages = u32::try_from(messages).unwrap_or(u32::MAX);
+    messages.saturating_mul(3).saturating_add(3)
+}
+
+/// A streaming token estimate: push text in any number of pieces, read the total
+/// at any time. The result equals [`estimate_tokens`] on the concatenated text.
+#[derive(Debug, Clone)]
+pub struct TokenCounter {
+    family: TokenizerFamily,
+    /// Thousandths of a token for the pieces already closed.
+    closed_milli: u64,
+    run: Run,
+}
+
+impl TokenCounter {
+    pub fn new(family: TokenizerFamily) -> TokenCounter {
+        TokenCounter {
+            family,
+            closed_milli: 0,
+            run: Run::Start,
+        }
+    }
+
+    /// Count more text.
+    pub fn push(&mut self, text: &str) {
+        for c in text.chars() {
+            self.step(classify(c));
+        }
+    }
+
+    /// Estimated tokens so far (the open piece included).
+    pub fn total(&self) -> u32 {
+        let milli = self.closed_milli.saturating_add(self.run.cost());
+        let milli = match self.family {
+            TokenizerFamily::OpenAi => milli,
+            TokenizerFamily::Anthropic => milli.saturating_mul(ANTHROPIC_FACTOR_MILLI) / 1000,
+        };
+        // Round to the nearest token; any non-empty text is at least one token.
+        let tokens = milli.saturating_add(500) / 1000;
+        let tokens = if tokens == 0 && milli > 0 { 1 } else { tokens };
+        u32::try_from(tokens).unwrap_or(u32::MAX)
+    }
+
+    fn close(&mut self, cost: u64) {
+        self.closed_milli = self.closed_milli.saturating_add(cost);
+    }
+
+    fn step(&mut self, class: Class) {
+        let next = match (self.run, class) {
+            (Run::Start, class) => Run::begin(class, Prefix::None),
+
+            (Run::Space { spaces, newline }, Class::Space) => Run::Space {
+                spaces: spaces.saturating_add(1),
+                newline,
+            },
+            // Spaces before a newline belong to the newline's piece.
+            (Run::Space { .. }, Class::Newline) => Run::Space {
+                spaces: 0,
+                newline: true,
+            },
+            // Before digits no space is absorbed: every whitespace piece stands.
+            (Run::Space { spaces, newline }, Class::Digit) => {
+                self.close(whitespace_cost(newline, spaces));
+                Run::begin(class, Prefix::None)
+            }
+            // Before a word or punctuation the last space joins the next piece.
+            (Run::Space { spaces, newline }, class) => {
+                let absorbed = spaces > 0;
+                self.close(whitespace_cost(newline, spaces.saturating_sub(1)));
+                Run::begin(class, if absorbed { Prefix::Space } else { Prefix::None })
+            }
+
+            (Run::Word(word), Class::Letter(letter)) => {
+                if word.last_lower && letter.case == Case::Upper {
+                    // camelCase splits before the capital.
+                    self.close(word.cost());
+                    Run::begin(class, Prefix::None)
+                } else {
+                    Run::Word(word.with(letter))
+                }
+            }
+            (Run::Word(word), class) => {
+                self.close(word.cost());
+                Run::begin(class, Prefix::None)
+            }
+
+            (Run::Digits(n), Class::Digit) => Run::Digits(n.saturating_add(1)),
+            (Run::Digits(n), class) => {
+                self.close(digits_cost(n));
+                Run::begin(class, Prefix::None)
+            }
+
+            // Newlines and slashes after marks stay in the marks' piece ("}\n\n//").
+            (Run::Punct(p), Class::Newline) => Run::Punct(Punct {
+                newlines: p.newlines.saturating_add(1),
+                ..p
+            }),
+            (Run::Punct(p), Class::Symbol('/')) if p.newlines > 0 => Run::Punct(p),
+            (Run::Punct(p), Class::Symbol(c)) if p.newlines == 0 => Run::Punct(p.with(c)),
+            // A single mark right before a word is that word's prefix.
+            (Run::Punct(p), Class::Letter(letter)) if p.is_single_mark() => {
+                Run::Word(Word::new(Prefix::Mark(width(p.first))).with(letter))
+            }
+            (Run::Punct(p), class) => {
+                self.close(p.cost());
+                Run::begin(class, Prefix::None)
+            }
+        };
+        self.run = next;
+    }
+}
+
+/// The piece being read.
+#[derive(Debug, Clone, Copy)]
+enum Run {
+    Start,
+    /// A whitespace run: spaces since the last newline, and whether it holds one.
+    Space { spaces: u32, newline: bool },
+    Word(Word),
+    Digits(u32),
+    Punct(Punct),
+}
+
+impl Run {
+    fn begin(class: Class, prefix: Prefix) -> Run {
+        match class {
+            Class::Space => Run::Space {
+                spaces: 1,
+                newline: false,
+            },
+            Class::Newline => Run::Space {
+                spaces: 0,
+                newline: true,
+            },
+            Class::Letter(letter) => Run::Word(Word::new(prefix).with(letter)),
+            Class::Digit => Run::Digits(1),
+            Class::Symbol(c) => Run::Punct(Punct::new(prefix == Prefix::Space, c)),
+        }
+    }
+
+    /// Cost of the piece if the text ended here.
+    fn cost(&self) -> u64 {
+        match *self {
+            Run::Start => 0,
+            Run::Space { spaces, newline } => whitespace_cost(newline, spaces),
+            Run::Word(word) => word.cost(),
+            Run::Digits(n) => digits_cost(n),
+            Run::Punct(p) => p.cost(),
+        }
+    }
+}
+
+/// What the pre-tokenizer glued in front of a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prefix {
+    None,
+    Space,
+    Mark(Width),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    prefix: Prefix,
+    /// Letters of alphabets (Latin, Cyrillic, Greek, Arabic, ...).
+    letters: u32,
+    upper: u32,
+    /// What non-ASCII letters cost on top of the word's length-based cost.
+    letters_extra_milli: u64,
+    /// Tokens for Han characters, counting a known pair as one.
+    han: u32,
+    /// A Han character that may still pair with the next one.
+    han_pending: Option<u16>,
+    /// Kana and Hangul.
+    cjk: u32,
+    /// The script of the first letter.
+    lead: Option<Lead>,
+    last_lower: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lead {
+    Alphabet,
+    Cjk,
+}
+
+impl Word {
+    fn new(prefix: Prefix) -> Word {
+        Word {
+            prefix,
+            letters: 0,
+            upper: 0,
+            letters_extra_milli: 0,
+            han: 0,
+            han_pending: None,
+            cjk: 0,
+            lead: None,
+            last_lower: false,
+        }
+    }
+
+    fn with(mut self, letter: Letter) -> Word {
+        if self.lead.is_none() {
+            self.lead = Some(match letter.script {
+                Script::Alphabet(_) => Lead::Alphabet,
+                Script::Han(_) | Script::Cjk => Lead::Cjk,
+            });
+        }
+        let pending = self.han_pending.take();
+        if let Script::Han(second) = letter.script {
+            match pending {
+                // Greedy left to right: a known pair is one token.
+                Some(first) if is_han_pair(first, second) => self.han = self.han.saturating_add(1),
+                Some(_) => {
+                    self.han = self.han.saturating_add(1);
+                    self.han_pending = Some(second);
+                }
+                None => self.han_pending = Some(second),
+            }
+        } else if pending.is_some() {
+            self.han = self.han.saturating_add(1);
+        }
+        match letter.script {
+            Script::Han(_) => {}
+            Script::Alphabet(extra) => {
+                self.letters = self.letters.saturating_add(1);
+                self.letters_extra_milli = self.letters_extra_milli.saturating_add(u64::from(extra));
+            }
+            Script::Cjk => self.cjk = self.cjk.saturating_add(1),
+        }
+        if letter.case == Case::Upper {
+            self.upper = self.upper.saturating_add(1);
+        }
+        self.last_lower = letter.case == Case::Lower;
+        self
+    }
+
+    fn cost(&self) -> u64 {
+        // Alphabets with spaces between words cost by word length; non-ASCII
+        // letters a little more.
+        let latin_like = self.letters;
+        let mut milli = 0u64;
+        // The glued prefix matters for the script the word starts with.
+        let prefix = |lead: Lead| {
+            if self.lead == Some(lead) {
+                self.prefix
+            } else {
+                Prefix::None
+            }
+        };
+        if latin_like > 0 {
+            // Words in capitals past the first letter split into more tokens.
+            let shouting = self.upper > 1 && self.upper.saturating_mul(2) > latin_like;
+            milli += match (shouting, prefix(Lead::Alphabet)) {
+                (true, Prefix::Mark(Width::Wide | Width::Emoji)) => {
+                    upper_word_cost(latin_like) + 1000
+                }
+                (true, _) => upper_word_cost(latin_like),
+                (false, Prefix::Space) => spaced_word_cost(latin_like),
+                (false, Prefix::None) => bare_word_cost(latin_like),
+                (false, Prefix::Mark(Width::Ascii)) => bare_word_cost(latin_like) + 100,
+                // CJK punctuation and symbols do not merge with Latin letters.
+                (false, Prefix::Mark(_)) => bare_word_cost(latin_like) + 1000,
+            };
+            milli += self.letters_extra_milli;
+        }
+        let han = self.han.saturating_add(u32::from(self.han_pending.is_some()));
+        if han > 0 || self.cjk > 0 {
+            milli += u64::from(han) * HAN_TOKEN_MILLI + u64::from(self.cjk) * 700;
+            // The prefix seldom merges with a CJK character.
+            milli += match prefix(Lead::Cjk) {
+                Prefix::None => 0,
+                Prefix::Space => 600,
+                Prefix::Mark(_) => 900,
+            };
+        }
+        milli
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Punct {
+    /// Whether a space was glued in front.
+    spaced: bool,
+    first: char,
+    last: char,
+    /// ASCII marks, not counting immediate repeats.
+    ascii: u32,
+    /// ASCII marks repeating the one before ("-----", "=====").
+    repeats: u32,
+    /// Non-ASCII marks: CJK punctuation, symbols.
+    wide: u32,
+    emoji: u32,
+    newlines: u32,
+}
+
+impl Punct {
+    fn new(spaced: bool, first: char) -> Punct {
+        let punct = Punct {
+            spaced,
+            first,
+            last: first,
+            ascii: 0,
+            repeats: 0,
+            wide: 0,
+            emoji: 0,
+            newlines: 0,
+        };
+        punct.counted(first)
+    }
+
+    fn with(mut self, c: char) -> Punct {
+        if c.is_ascii() && c == self.last {
+            self.repeats = self.repeats.saturating_add(1);
+            return self;
+        }
+        self.last = c;
+        self.counted(c)
+    }
+
+    fn counted(mut self, c: char) -> Punct {
+        match width(c) {
+            Width::Ascii => self.ascii = self.ascii.saturating_add(1),
+            Width::Wide => self.wide = self.wide.saturating_add(1),
+            Width::Emoji => self.emoji = self.emoji.saturating_add(1),
+        }
+        self
+    }
+
+    fn is_single_mark(&self) -> bool {
+        !self.spaced
+            && self.newlines == 0
+            && self.repeats == 0
+            && self.ascii.saturating_add(self.wide).saturating_add(self.emoji) == 1
+    }
+
+    fn cost(&self) -> u64 {
+        // Runs of up to three ASCII marks ("),", "{\"", "();") are usually one
+        // token; longer runs add about 0.4 token a mark, and a repeated mark in a
+        // rule line ("-----") about a sixteenth.
+        let ascii = match self.ascii {
+            0 => 0,
+            1..=3 => 1000,
+            n => 1000 + u64::from(n - 3) * 400,
+        };
+        ascii
+            + u64::from(self.repeats) * 60
+            + u64::from(self.wide) * 1000
+            + u64::from(self.emoji) * 1500
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Upper,
+    Lower,
+    /// CJK and other caseless letters.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// A letter of an alphabet, with what it costs on top of an ASCII letter in
+    /// thousandths of a token.
+    Alphabet(u16),
+    /// A Han ideograph in U+4E00..=U+9FFF, as its offset from U+4E00.
+    Han(u16),
+    /// Kana, Hangul and rarer Han.
+    Cjk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Letter {
+    script: Script,
+    case: Case,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Width {
+    #[default]
+    Ascii,
+    Wide,
+    Emoji,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter(Letter),
+    Digit,
+    Space,
+    Newline,
+    /// Anything else: punctuation, symbols, emoji.
+    Symbol(char),
+}
+
+fn classify(c: char) -> Class {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' => Class::Letter(Letter {
+                script: Script::Alphabet(0),
+                case: Case::Lower,
+            }),
+            'A'..='Z' => Class::Letter(Letter {
+                script: Script::Alphabet(0),
+                case: Case::Upper,
+            }),
+            '0'..='9' => Class::Digit,
+            '\n' | '\r' => Class::Newline,
+            c if c.is_ascii_whitespace() => Class::Space,
+            c => Class::Symbol(c),
+        };
+    }
+    if let Some(offset) = han_offset(c) {
+        return Class::Letter(Letter {
+            script: Script::Han(offset),
+            case: Case::None,
+        });
+    }
+    if is_cjk(c) {
+        return Class::Letter(Letter {
+            script: Script::Cjk,
+            case: Case::None,
+        });
+    }
+    if c.is_alphabetic() {
+        let case = if c.is_lowercase() {
+            Case::Lower
+        } else if c.is_uppercase() {
+            Case::Upper
+        } else {
+            Case::None
+        };
+        let extra = match u32::from(c) {
+            // Latin with diacritics: words of other European languages.
+            0x00C0..=0x024F => 300,
+            // Greek and Cyrillic: well covered by the vocabulary.
+            0x0370..=0x052F => 100,
+            _ => 170,
+        };
+        return Class::Letter(Letter {
+            script: Script::Alphabet(extra),
+            case,
+        });
+    }
+    if c.is_numeric() {
+        return Class::Digit;
+    }
+    if c.is_whitespace() {
+        return Class::Space;
+    }
+    Class::Symbol(c)
+}
+
+fn width(c: char) -> Width {
+    if c.is_ascii() {
+        Width::Ascii
+    } else if c.len_utf8() >= 4 {
+        Width::Emoji
+    } else {
+        Width::Wide
+    }
+}
+
+/// Han ideographs, kana and Hangul: the scripts o200k spends about 0.7 token a
+/// character on.
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}'     // hiragana, katakana
+        | '\u{3400}'..='\u{4DBF}'   // Han extension A
+        | '\u{4E00}'..='\u{9FFF}'   // Han
+        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}'   // Han compatibility
+        | '\u{20000}'..='\u{2FFFF}' // Han extensions B and later
+    )
+}
+
+fn han_offset(c: char) -> Option<u16> {
+    let offset = u32::from(c).checked_sub(0x4E00)?;
+    if offset <= 0x9FFF - 0x4E00 {
+        u16::try_from(offset).ok()
+    } else {
+        None
+    }
+}
+
+fn is_han_pair(first: u16, second: u16) -> bool {
+    let key = u32::from(first) << 16 | u32::from(second);
+    CJK_PAIRS.binary_search(&key).is_ok()
+}
+
+/// A word with its leading space: common words up to seven letters are one token.
+fn spaced_word_cost(letters: u32) -> u64 {
+    match letters {
+        0..=7 => 1000,
+        8 => 1050,
+        9 => 1100,
+        10 => 1150,
+        11 => 1250,
+        12 => 1300,
+        13 => 1400,
+        n => 1500 + u64::from(n - 14) * 250,
+    }
+}
+
+/// A word at the start of a line or after a mark: slightly less common in the
+/// vocabulary than its spaced form.
+fn bare_word_cost(letters: u32) -> u64 {
+    match letters {
+        0..=3 => 1000,
+        4 => 1050,
+        5 => 1100,
+        6 => 1150,
+        7 => 1200,
+        8 => 1300,
+        9 => 1350,
+        10 => 1450,
+        11 => 1600,
+        n => 1700 + u64::from(n - 12) * 200,
+    }
+}
+
+fn upper_word_cost(letters: u32) -> u64 {
+    1000 + u64::from(letters.saturating_sub(3)) * 170
+}
+
+fn digits_cost(digits: u32) -> u64 {
+    u64::from(digits.div_ceil(3)) * 1000
+}
+
+/// Whitespace pieces: the part up to the last newline, and the spaces after it.
+fn whitespace_cost(newline: bool, spaces: u32) -> u64 {
+    let mut milli = 0;
+    if newline {
+        milli += 1000;
+    }
+    if spaces > 0 {
+        milli += 1000;
+    }
+    milli
+}
+
+/// How far estimates are from exact counts over a set of samples.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Report {
+    pub samples: usize,
+    /// Mean of |estimate - exact| / exact, in percent.
+    pub mean_abs_err_pct: f64,
+    /// The largest |estimate - exact| / exact, in percent.
+    pub worst_pct: f64,
+    /// Mean signed error in percent: positive means the estimate runs high.
+    pub bias_pct: f64,
+    /// Sum of estimates against sum of exact counts, in percent.
+    pub total_err_pct: f64,
+}
+
+/// Compare [`estimate_tokens`] (OpenAI family) with exact counts: `samples` pairs a
+/// text with its exact token count. Samples with an exact count of 0 are skipped.
+pub fn accuracy_report(samples: &[(&str, u32)]) -> Report {
+    let mut report = Report::default();
+    let mut sum_abs = 0.0;
+    let mut sum_signed = 0.0;
+    let mut total_estimate = 0u64;
+    let mut total_exact = 0u64;
+    for &(text, exact) in samples {
+        if exact == 0 {
+            continue;
+        }
+        let estimate = estimate_tokens(text, TokenizerFamily::OpenAi);
+        let err = (f64::from(estimate) - f64::from(exact)) / f64::from(exact) * 100.0;
+        sum_abs += err.abs();
+        sum_signed += err;
+        report.worst_pct = report.worst_pct.max(err.abs());
+        report.samples += 1;
+        total_estimate += u64::from(estimate);
+        total_exact += u64::from(exact);
+    }
+    if report.samples > 0 {
+        let n = report.samples as f64;
+        report.mean_abs_err_pct = sum_abs / n;
+        report.bias_pct = sum_signed / n;
+        report.total_err_pct =
+            (total_estimate as f64 - total_exact as f64) / total_exact as f64 * 100.0;
+    }
+    report
+}

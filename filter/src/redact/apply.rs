@@ -1,0 +1,183 @@
+//! Applying the policy's actions to the findings in a request's texts.
+//!
+//! Detection runs on each decoded string (the JSON tree holds decoded text, so a
+//! `\u0040` is already an `@`); edits land on the original span of that string and
+//! the tree is re-serialised, never patched as raw bytes.
+
+use super::rules::{Action, RedactRules};
+use super::walk::{self, Slot};
+use crate::api::Shape;
+use crate::detect::{Finding, Scanner};
+use crate::json::{self, Json};
+use crate::keyed;
+use std::collections::{BTreeMap, HashMap};
+
+/// What redaction did to one request. Holds raw values only in `pseudonyms`
+/// (needed to restore answers) and in the placeholder map; neither is ever logged.
+#[derive(Debug, Default)]
+pub struct RequestRedaction {
+    /// Findings per category, whatever their action.
+    pub counts: BTreeMap<String, u32>,
+    /// The first category whose action is `block`.
+    pub blocked: Option<String>,
+    /// Placeholder to original value, for categories pseudonymised.
+    pub pseudonyms: Vec<(String, String)>,
+    /// Whether any text changed.
+    pub changed: bool,
+    replacements: HashMap<(String, String), String>,
+    next_index: HashMap<String, u32>,
+}
+
+impl RequestRedaction {
+    /// Total findings.
+    pub fn total(&self) -> u32 {
+        self.counts.values().sum()
+    }
+}
+
+/// Applies one tenant's actions.
+pub struct Redactor<'a> {
+    pub scanner: &'a Scanner,
+    pub rules: &'a RedactRules,
+    pub tenant: &'a str,
+    /// Depth limit for JSON inside strings (tool-call arguments).
+    pub max_depth: usize,
+    /// In answers, `block` and `pseudonymize` act as `redact`.
+    pub answer_side: bool,
+}
+
+impl Redactor<'_> {
+    /// Redacts every text of `body` that goes to the model.
+    pub fn redact_body(&self, shape: Shape, body: &mut Json, state: &mut RequestRedaction) {
+        let mut findings = Vec::new();
+        for slot in walk::text_slots(shape, body) {
+            self.redact_slot(slot, state, &mut findings);
+        }
+    }
+
+    /// Redacts every string leaf of `value` (answers, unknown shapes).
+    pub fn redact_leaves(&self, value: &mut Json, state: &mut RequestRedaction) {
+        let mut slots = Vec::new();
+        walk::leaves(value, false, &mut slots);
+        let mut findings = Vec::new();
+        for slot in slots {
+            self.redact_slot(slot, state, &mut findings);
+        }
+    }
+
+    fn redact_slot(&self, slot: Slot<'_>, state: &mut RequestRedaction, findings: &mut Vec<Finding>) {
+        match slot {
+            Slot::Text(text) => {
+                if let Some(new) = self.redact_text(text, state, findings) {
+                    *text = new;
+                }
+            }
+            Slot::EmbeddedJson(text) => match json::parse_str(text, self.max_depth) {
+                Ok(mut inner) => {
+                    let before = state.changed;
+                    state.changed = false;
+                    self.redact_leaves(&mut inner, state);
+                    if state.changed {
+                        *text = inner.to_string_compact();
+                    }
+                    state.changed |= before;
+                }
+                Err(_) => {
+                    if let Some(new) = self.redact_text(text, state, findings) {
+                        *text = new;
+                    }
+                }
+            },
+        }
+    }
+
+    /// The redacted text, or `None` when nothing in it changes.
+    pub fn redact_text(
+        &self,
+        text: &str,
+        state: &mut RequestRedaction,
+        findings: &mut Vec<Finding>,
+    ) -> Option<String> {
+        findings.clear();
+        self.scanner.scan(text, findings);
+        if findings.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut changed = false;
+        for f in findings.iter() {
+            let (Some(before), Some(value)) = (text.get(at..f.start), text.get(f.start..f.end))
+            else {
+                continue;
+            };
+            let category = f.category.name();
+            *state.counts.entry(category.to_string()).or_default() += 1;
+            let mut action = self.rules.action(self.tenant, category);
+            if self.answer_side && matches!(action, Action::Block | Action::Pseudonymize) {
+                action = Action::Redact;
+            }
+            let replacement = match action {
+                Action::Report => None,
+                Action::Block => {
+                    state.blocked.get_or_insert_with(|| category.to_string());
+                    None
+                }
+                Action::Mask => Some(mask(value, self.rules.mask_keep)),
+                Action::Hash => Some(self.hashed(category, value)),
+                Action::Redact | Action::Pseudonymize => {
+                    Some(placeholder(state, category, value, action == Action::Pseudonymize))
+                }
+            };
+            if let Some(replacement) = replacement {
+                out.push_str(before);
+                out.push_str(&replacement);
+                at = f.end;
+                changed = true;
+            }
+        }
+        if !changed {
+            return None;
+        }
+        out.push_str(text.get(at..).unwrap_or_default());
+        state.changed = true;
+        Some(out)
+    }
+
+    fn hashed(&self, category: &str, value: &str) -> String {
+        let secret = self.rules.hash_secret.as_deref().unwrap_or_default();
+        let message = format!("{category}:{value}");
+        let tag = keyed::hmac_sha256(secret.as_bytes(), message.as_bytes());
+        format!("[{}_{}]", category.to_ascii_uppercase(), keyed::hex(&tag, 6))
+    }
+}
+
+/// `[EMAIL_1]`: the same value of a category gets the same placeholder within a
+/// request.
+fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restore: bool) -> String {
+    let key = (category.to_string(), value.to_string());
+    if let Some(existing) = state.replacements.get(&key) {
+        return existing.clone();
+    }
+    let n = state.next_index.entry(category.to_string()).or_insert(0);
+    *n += 1;
+    let p = format!("[{}_{}]", category.to_ascii_uppercase(), n);
+    if restore {
+        state.pseudonyms.push((p.clone(), value.to_string()));
+    }
+    state.replacements.insert(key, p.clone());
+    p
+}
+
+/// Stars for every character but the last `keep` (all stars for short values, so
+/// that a mask never shows most of a value).
+fn mask(value: &str, keep: usize) -> String {
+    let chars = value.chars().count();
+    let keep = if chars > keep * 2 { keep } else { 0 };
+    let mut out = "*".repeat(chars - keep);
+    out.extend(value.chars().skip(chars - keep));
+    out
+}
+
+#[cfg(test)]
+mod tests;

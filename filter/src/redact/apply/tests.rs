@@ -1,0 +1,101 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use super::*;
+use crate::detect::{Scanner, ScannerConfig};
+use crate::redact::rules::RedactRules;
+
+fn rules(doc: &str) -> RedactRules {
+    serde_json::from_str(doc).unwrap()
+}
+
+fn scanner() -> Scanner {
+    Scanner::new(&ScannerConfig::default()).unwrap()
+}
+
+fn redact(rules: &RedactRules, text: &str) -> (Option<String>, RequestRedaction) {
+    let scanner = scanner();
+    let r = Redactor {
+        scanner: &scanner,
+        rules,
+        tenant: "t",
+        max_depth: 64,
+        answer_side: false,
+    };
+    let mut state = RequestRedaction::default();
+    let out = r.redact_text(text, &mut state, &mut Vec::new());
+    (out, state)
+}
+
+const TEXT: &str = "mail ann@example.com or ann@example.com, bob@example.org";
+
+#[test]
+fn each_action_does_what_it_says() {
+    let secret = r#","hash_secret":"0123456789abcdef0123""#;
+    let cases: &[(&str, Option<&str>)] = &[
+        (r#"{}"#, Some("mail [EMAIL_1] or [EMAIL_1], [EMAIL_2]")),
+        (r#"{"actions":{"email":"pseudonymize"}}"#, Some("mail [EMAIL_1] or [EMAIL_1], [EMAIL_2]")),
+        (r#"{"actions":{"email":"mask"}}"#, Some("mail ***********.com or ***********.com, ***********.org")),
+        (r#"{"actions":{"email":"report"}}"#, None),
+        (r#"{"actions":{"*":"block"}}"#, None),
+    ];
+    for (doc, want) in cases {
+        let (out, state) = redact(&rules(doc), TEXT);
+        assert_eq!(out.as_deref(), *want, "{doc}");
+        assert_eq!(state.counts.get("email"), Some(&3), "{doc}");
+    }
+    let (out, _) = redact(&rules(&format!(r#"{{"actions":{{"email":"hash"}}{secret}}}"#)), TEXT);
+    let out = out.unwrap();
+    assert!(!out.contains("example"), "{out}");
+    let hashes: Vec<&str> = out.split_whitespace().filter(|w| w.starts_with("[EMAIL_")).collect();
+    assert_eq!(hashes.len(), 3);
+    assert_eq!(hashes[0].trim_end_matches(','), hashes[1].trim_end_matches(','), "same value, same hash");
+    assert_ne!(hashes[1].trim_end_matches(','), hashes[2], "{out}");
+}
+
+#[test]
+fn block_and_pseudonyms_are_recorded() {
+    let (_, state) = redact(&rules(r#"{"actions":{"email":"block"}}"#), TEXT);
+    assert_eq!(state.blocked.as_deref(), Some("email"));
+    let (_, state) = redact(&rules(r#"{"actions":{"email":"pseudonymize"}}"#), TEXT);
+    assert_eq!(
+        state.pseudonyms,
+        vec![
+            ("[EMAIL_1]".to_string(), "ann@example.com".to_string()),
+            ("[EMAIL_2]".to_string(), "bob@example.org".to_string())
+        ]
+    );
+}
+
+#[test]
+fn tenant_overrides_apply() {
+    let r = rules(r#"{"actions":{"email":"redact"},"tenant_actions":{"t":{"email":"report"}}}"#);
+    assert_eq!(r.action("t", "email"), Action::Report);
+    assert_eq!(r.action("other", "email"), Action::Redact);
+    assert_eq!(r.action("other", "phone"), Action::Redact);
+}
+
+#[test]
+fn tool_call_arguments_are_redacted_inside_and_re_encoded() {
+    let scanner = scanner();
+    let rules = RedactRules::default();
+    let r = Redactor {
+        scanner: &scanner,
+        rules: &rules,
+        tenant: "t",
+        max_depth: 64,
+        answer_side: false,
+    };
+    let doc = r#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"send","arguments":"{\"to\":\"ann@example.com\",\"n\":1}"}}]}]}"#;
+    let mut body = crate::json::parse(doc.as_bytes(), 64).unwrap();
+    let mut state = RequestRedaction::default();
+    r.redact_body(crate::api::Shape::ChatCompletions, &mut body, &mut state);
+    let out = body.to_string_compact();
+    assert!(out.contains(r#"\"to\":\"[EMAIL_1]\",\"n\":1"#), "{out}");
+    assert!(!out.contains("ann@"), "{out}");
+}
+
+#[test]
+fn mask_never_shows_most_of_a_short_value() {
+    assert_eq!(mask("4111111111111111", 4), "************1111");
+    assert_eq!(mask("a@b.c", 4), "*****");
+}
