@@ -322,8 +322,8 @@ def canned_answer(method, path, raw):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "customs-mock-provider"
-    sys_version = ""
+    def version_string(self):
+        return "customs-mock-provider"
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         if self.server.verbose:

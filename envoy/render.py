@@ -2,8 +2,9 @@
 """Render one of customs' Envoy config templates into envoy/.run/.
 
 The templates (edge.yaml, demo.yaml) hold placeholders written as a dollar
-sign and a name in braces. This fills them and writes envoy/.run/<template
-name>, printing the path written. Standard library only.
+sign and a name in braces (Python's string.Template; write two dollar signs for a
+literal one). This fills them and writes envoy/.run/<template name>,
+printing the path written. Standard library only.
 
     envoy/render.py envoy/demo.yaml --policy my-policy.json --set LISTEN_PORT=10001
 

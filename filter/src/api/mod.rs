@@ -3,6 +3,8 @@
 
 pub mod errors;
 mod route;
+pub mod sse;
+pub mod usage;
 
 pub use errors::{ErrorReply, Provider};
 pub use route::{recognize, Route, Shape};

@@ -15,6 +15,10 @@ pub(crate) const LOCAL: u8 = 1 << 4;
 /// A domain name: letters, digits, `.` and `-`.
 pub(crate) const DOMAIN: u8 = 1 << 5;
 pub(crate) const UPPER: u8 = 1 << 6;
+/// Bytes other than digits that start a detector: `@`, `+` and `:`; `-` and
+/// `_`, which follow the first word of most secret prefixes (`sk-`, `ghp_`);
+/// `A` and `J`, which begin `AKIA`, `ASIA`, `AIza` or end `eyJ`.
+pub(crate) const TRIGGER: u8 = 1 << 7;
 
 static CLASSES: [u8; 256] = classes();
 
@@ -46,6 +50,9 @@ const fn classes() -> [u8; 256] {
         }
         if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
             c |= DOMAIN;
+        }
+        if matches!(b, b'@' | b'+' | b':' | b'-' | b'_' | b'A' | b'J') {
+            c |= TRIGGER;
         }
         t[i] = c;
         i += 1;
@@ -83,11 +90,15 @@ pub(crate) fn is_digit(b: u8) -> bool {
 
 /// The end of the run of bytes in `mask` that starts at `i`.
 #[inline]
-pub(crate) fn run_end(t: &[u8], mut i: usize, mask: u8) -> usize {
-    while is(t, i, mask) {
-        i += 1;
-    }
-    i
+pub(crate) fn run_end(t: &[u8], i: usize, mask: u8) -> usize {
+    find(t, i, |c| c & mask == 0).unwrap_or(t.len().max(i))
+}
+
+/// The first position from `i` on whose byte class satisfies `hit`.
+#[inline]
+pub(crate) fn find(t: &[u8], i: usize, hit: impl Fn(u8) -> bool) -> Option<usize> {
+    let rest = t.get(i..)?;
+    rest.iter().position(|&b| hit(class(b))).map(|p| i + p)
 }
 
 pub(crate) fn starts_with(t: &[u8], i: usize, prefix: &[u8]) -> bool {

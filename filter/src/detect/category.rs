@@ -85,7 +85,10 @@ impl Category {
 
     /// The built-in category of that name; customer names are not known here.
     pub fn from_name(name: &str) -> Option<Category> {
-        BUILTIN_CATEGORIES.iter().find(|c| c.name() == name).cloned()
+        BUILTIN_CATEGORIES
+            .iter()
+            .find(|c| c.name() == name)
+            .cloned()
     }
 
     /// The data class a policy applies when it says nothing else: "secret" for
@@ -123,7 +126,10 @@ impl Category {
     fn is_checksummed(&self) -> bool {
         matches!(
             self,
-            Category::CnResidentId | Category::CnCreditCode | Category::PaymentCard | Category::Iban
+            Category::CnResidentId
+                | Category::CnCreditCode
+                | Category::PaymentCard
+                | Category::Iban
         )
     }
 
@@ -139,12 +145,31 @@ impl Category {
         }
     }
 
-    /// A bit per built-in category, for the set of enabled detectors.
+    /// A bit per built-in category, for the set of enabled detectors (checked
+    /// in the scanner's inner loop, hence a plain match).
     pub(crate) fn bit(&self) -> u32 {
-        BUILTIN_CATEGORIES
-            .iter()
-            .position(|c| c == self)
-            .map_or(0, |i| 1u32 << i)
+        let index = match self {
+            Category::Email => 0,
+            Category::Phone => 1,
+            Category::CnResidentId => 2,
+            Category::CnCreditCode => 3,
+            Category::UsSsn => 4,
+            Category::PaymentCard => 5,
+            Category::Iban => 6,
+            Category::Ipv4 => 7,
+            Category::Ipv6 => 8,
+            Category::OpenaiKey => 9,
+            Category::AnthropicKey => 10,
+            Category::AwsAccessKey => 11,
+            Category::GithubToken => 12,
+            Category::SlackToken => 13,
+            Category::GoogleApiKey => 14,
+            Category::StripeKey => 15,
+            Category::PrivateKey => 16,
+            Category::Jwt => 17,
+            Category::Custom(_) => return 0,
+        };
+        1 << index
     }
 }
 
@@ -172,17 +197,25 @@ impl Enabled {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     #[test]
     fn names_round_trip() {
         assert_eq!(BUILTIN_CATEGORIES.len(), 18);
+        let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
             assert!(c.is_builtin());
-            assert_ne!(c.bit(), 0);
+            assert_eq!(bits & c.bit(), 0, "{c}");
+            bits |= c.bit();
         }
+        assert_eq!(bits.count_ones(), 18);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());
@@ -205,9 +238,16 @@ mod tests {
             ("jwt", "secret"),
         ];
         for (name, class) in cases {
-            assert_eq!(Category::from_name(name).unwrap().default_class(), class, "{name}");
+            assert_eq!(
+                Category::from_name(name).unwrap().default_class(),
+                class,
+                "{name}"
+            );
         }
-        assert_eq!(Category::custom("codenames").default_class(), "confidential");
+        assert_eq!(
+            Category::custom("codenames").default_class(),
+            "confidential"
+        );
     }
 
     #[test]

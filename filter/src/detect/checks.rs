@@ -10,7 +10,7 @@ fn digit(b: u8) -> Option<u32> {
 fn number(digits: &[u8]) -> Option<u32> {
     digits
         .iter()
-        .try_fold(0u32, |n, &b| Some(n.checked_mul(10)?.checked_add(digit(b)?)?))
+        .try_fold(0u32, |n, &b| n.checked_mul(10)?.checked_add(digit(b)?))
 }
 
 /// The Luhn check over a string of digits.
@@ -58,7 +58,7 @@ fn province(code: u32) -> bool {
 }
 
 fn leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// A real calendar date between 1900 and 2099, written `YYYYMMDD`.
@@ -109,7 +109,9 @@ const CREDIT_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// The MOD 31 check character of a PRC unified social credit code (GB 32100).
 pub(crate) fn credit_code_check(first17: &[u8]) -> Option<u8> {
-    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     if first17.len() != 17 {
         return None;
     }
@@ -157,7 +159,9 @@ pub(crate) fn credit_code(code: &[u8]) -> bool {
         return false;
     };
     let shape = code.len() == 18
-        && code.get(2..8).is_some_and(|r| r.iter().all(|&b| is_digit(b)))
+        && code
+            .get(2..8)
+            .is_some_and(|r| r.iter().all(|&b| is_digit(b)))
         && credit_code_check(first17) == Some(check);
     if !shape {
         return false;
@@ -174,21 +178,94 @@ pub(crate) fn credit_code(code: &[u8]) -> bool {
 
 /// IBAN lengths by country (ISO 13616 registry).
 const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
-    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20),
-    (b"BE", 16), (b"BG", 22), (b"BH", 22), (b"BI", 27), (b"BR", 29), (b"BY", 28),
-    (b"CH", 21), (b"CR", 22), (b"CY", 28), (b"CZ", 24), (b"DE", 22), (b"DJ", 27),
-    (b"DK", 18), (b"DO", 28), (b"EE", 20), (b"EG", 29), (b"ES", 24), (b"FI", 18),
-    (b"FK", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22), (b"GE", 22), (b"GI", 23),
-    (b"GL", 18), (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28), (b"IE", 22),
-    (b"IL", 23), (b"IQ", 23), (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30),
-    (b"KZ", 20), (b"LB", 28), (b"LC", 32), (b"LI", 21), (b"LT", 20), (b"LU", 20),
-    (b"LV", 21), (b"LY", 25), (b"MC", 27), (b"MD", 24), (b"ME", 22), (b"MK", 19),
-    (b"MN", 20), (b"MR", 27), (b"MT", 31), (b"MU", 30), (b"NI", 28), (b"NL", 18),
-    (b"NO", 15), (b"OM", 23), (b"PK", 24), (b"PL", 28), (b"PS", 29), (b"PT", 25),
-    (b"QA", 29), (b"RO", 24), (b"RS", 22), (b"RU", 33), (b"SA", 24), (b"SC", 31),
-    (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27), (b"SO", 23),
-    (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29),
-    (b"VA", 22), (b"VG", 24), (b"XK", 20), (b"YE", 30),
+    (b"AD", 24),
+    (b"AE", 23),
+    (b"AL", 28),
+    (b"AT", 20),
+    (b"AZ", 28),
+    (b"BA", 20),
+    (b"BE", 16),
+    (b"BG", 22),
+    (b"BH", 22),
+    (b"BI", 27),
+    (b"BR", 29),
+    (b"BY", 28),
+    (b"CH", 21),
+    (b"CR", 22),
+    (b"CY", 28),
+    (b"CZ", 24),
+    (b"DE", 22),
+    (b"DJ", 27),
+    (b"DK", 18),
+    (b"DO", 28),
+    (b"EE", 20),
+    (b"EG", 29),
+    (b"ES", 24),
+    (b"FI", 18),
+    (b"FK", 18),
+    (b"FO", 18),
+    (b"FR", 27),
+    (b"GB", 22),
+    (b"GE", 22),
+    (b"GI", 23),
+    (b"GL", 18),
+    (b"GR", 27),
+    (b"GT", 28),
+    (b"HR", 21),
+    (b"HU", 28),
+    (b"IE", 22),
+    (b"IL", 23),
+    (b"IQ", 23),
+    (b"IS", 26),
+    (b"IT", 27),
+    (b"JO", 30),
+    (b"KW", 30),
+    (b"KZ", 20),
+    (b"LB", 28),
+    (b"LC", 32),
+    (b"LI", 21),
+    (b"LT", 20),
+    (b"LU", 20),
+    (b"LV", 21),
+    (b"LY", 25),
+    (b"MC", 27),
+    (b"MD", 24),
+    (b"ME", 22),
+    (b"MK", 19),
+    (b"MN", 20),
+    (b"MR", 27),
+    (b"MT", 31),
+    (b"MU", 30),
+    (b"NI", 28),
+    (b"NL", 18),
+    (b"NO", 15),
+    (b"OM", 23),
+    (b"PK", 24),
+    (b"PL", 28),
+    (b"PS", 29),
+    (b"PT", 25),
+    (b"QA", 29),
+    (b"RO", 24),
+    (b"RS", 22),
+    (b"RU", 33),
+    (b"SA", 24),
+    (b"SC", 31),
+    (b"SD", 18),
+    (b"SE", 24),
+    (b"SI", 19),
+    (b"SK", 24),
+    (b"SM", 27),
+    (b"SO", 23),
+    (b"ST", 25),
+    (b"SV", 28),
+    (b"TL", 23),
+    (b"TN", 24),
+    (b"TR", 26),
+    (b"UA", 29),
+    (b"VA", 22),
+    (b"VG", 24),
+    (b"XK", 20),
+    (b"YE", 30),
 ];
 
 /// The IBAN length of a country, by its upper-case code.
@@ -219,6 +296,7 @@ pub(crate) fn iban(chars: &[u8]) -> bool {
 /// One dotted-quad octet: 0 to 255 without leading zeros.
 pub(crate) fn ipv4_octet(octet: &[u8]) -> bool {
     match octet {
+        [] => false,
         [b'0'] => true,
         [b'0', ..] => false,
         _ => octet.len() <= 3 && number(octet).is_some_and(|n| n <= 255),
@@ -255,7 +333,12 @@ pub(crate) fn ssn(area: &[u8], group: &[u8], serial: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     #[test]
@@ -276,12 +359,12 @@ mod tests {
             assert!(payment_card(n.as_bytes()), "{n}");
         }
         let invalid = [
-            "4111111111111112",  // Luhn
-            "411111111111111",   // Visa of 15
-            "1234567812345670",  // no brand
-            "5555555555554",     // Mastercard of 13
-            "3782822463100050",  // Amex of 16
-            "79927398713",       // Luhn-valid, no brand
+            "4111111111111112", // Luhn
+            "411111111111111",  // Visa of 15
+            "1234567812345670", // no brand
+            "5555555555554",    // Mastercard of 13
+            "3782822463100050", // Amex of 16
+            "79927398713",      // Luhn-valid, no brand
         ];
         for n in invalid {
             assert!(!payment_card(n.as_bytes()), "{n}");
@@ -329,7 +412,11 @@ mod tests {
 
     #[test]
     fn ibans() {
-        for iban_text in ["GB82WEST12345698765432", "DE89370400440532013000", "gb82west12345698765432"] {
+        for iban_text in [
+            "GB82WEST12345698765432",
+            "DE89370400440532013000",
+            "gb82west12345698765432",
+        ] {
             assert!(iban(iban_text.as_bytes()), "{iban_text}");
         }
         assert!(!iban(b"GB82WEST12345698765433"));
@@ -342,7 +429,14 @@ mod tests {
         for ok in ["0.0.0.0", "192.168.1.1", "255.255.255.255", "10.0.0.1"] {
             assert!(ipv4(ok.as_bytes()), "{ok}");
         }
-        for bad in ["256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.1000"] {
+        for bad in [
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.1000",
+        ] {
             assert!(!ipv4(bad.as_bytes()), "{bad}");
         }
     }

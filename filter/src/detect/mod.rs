@@ -6,15 +6,18 @@
 //! the customer's own dictionaries and patterns.
 //!
 //! How it works, and why:
-//! - The string is normalised once ([`normalize`]): full-width forms fold to ASCII,
+//! - The string is normalised once (`normalize`): full-width forms fold to ASCII,
 //!   zero-width characters vanish, odd spaces and dashes become plain ones. An offset
 //!   map leads every finding back to its span in the original string. Pure ASCII, or
 //!   text with nothing to fold, skips the map.
-//! - The built-in detectors are hand-written byte scanners driven from one pass over
-//!   the normalised text ([`scanner`]): a word that starts with a digit goes to the
-//!   number parser ([`numbers`]), `@` to the e-mail scanner, known prefixes to the
-//!   secret scanners. There is no regular expression per category, and no scanner
-//!   looks at a byte more than a small constant number of times.
+//! - The built-in detectors are hand-written byte scanners driven from one pass
+//!   over the normalised text (`scanner`). A quick loop skips to the next byte
+//!   that can start something: a digit starts the number parser (`numbers`) or,
+//!   inside a word, the IBAN and credit-code checks (`ids`); `@` the e-mail
+//!   scanner; `+` international phones; `:` IPv6; `-`, `_`, `A` and `J` the
+//!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
+//!   There is no regular expression per category, and no scanner reads a byte
+//!   more than a small constant number of times, whatever the input.
 //! - Numbers are found by looking at their neighbours, not by `\b`: a digit run next
 //!   to CJK text is a candidate, a digit run inside a longer run of ASCII letters or
 //!   digits never is.
@@ -22,10 +25,22 @@
 //!   (order numbers, timestamps, UUIDs, versions, dates) fail the shapes or the sums.
 //! - Overlapping candidates are resolved to one: a secret beats anything, otherwise
 //!   the longer span wins, and on equal spans a checksummed identifier beats the rest.
+//!
+//! Choices worth knowing (each detector's module says more):
+//! - An all-digit 18-character string is a resident ID when it passes that check;
+//!   otherwise it is a credit code only if it also has a known region and a valid
+//!   organisation-code check, since one random number in 31 passes MOD 31 alone.
+//! - A bare 9-digit SSN counts only right after "SSN" or "social security".
+//! - IBANs count only for countries in the registry table, at their exact length.
+//! - A compressed IPv6 address needs a digit and a group of three hex digits or an
+//!   IPv4 tail (so `::1` and `a[1::2]` do not count).
+//! - Separators inside numbers are one space, dash or dot between groups; card
+//!   groups have at least three digits.
 
 mod bytes;
 mod category;
 mod checks;
+mod config;
 mod custom;
 mod email;
 mod ids;

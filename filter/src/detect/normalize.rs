@@ -24,9 +24,11 @@ fn fold(c: char) -> Fold {
             u8::try_from(ascii).map_or(Fold::Keep, Fold::Ascii)
         }
         // Zero-width and invisible characters, soft hyphen.
-        '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' => {
-            Fold::Drop
-        }
+        '\u{200B}'..='\u{200D}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{FEFF}'
+        | '\u{00AD}'
+        | '\u{180E}' => Fold::Drop,
         // Ideographic, no-break and typographic spaces.
         '\u{3000}' | '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' => {
             Fold::Ascii(b' ')
@@ -37,47 +39,95 @@ fn fold(c: char) -> Fold {
     }
 }
 
+/// Lead bytes of the UTF-8 encodings of every character [`fold`] changes; text
+/// without them is left as it is, found with a byte scan rather than decoding.
+fn may_fold(lead: u8) -> bool {
+    matches!(lead, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
+}
+
+/// A stretch of the normalised text and where it came from: copied verbatim, or
+/// one ASCII byte folded from a character of `folded_len` bytes.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    normalized: usize,
+    original: usize,
+    /// 0 for a verbatim stretch.
+    folded_len: usize,
+}
+
 pub(crate) struct Normalized<'a> {
     text: Cow<'a, str>,
-    /// For each byte of the normalised text, the offset in the original of the
-    /// character it came from. Empty when the text needed no change.
-    origin: Vec<usize>,
+    /// The pieces of the normalised text, in order; empty when the text needed
+    /// no change. Dropped characters have no piece: the gap between two pieces'
+    /// original offsets covers them.
+    pieces: Vec<Piece>,
 }
 
 impl<'a> Normalized<'a> {
     pub(crate) fn new(original: &'a str) -> Normalized<'a> {
-        let unchanged = Normalized {
-            text: Cow::Borrowed(original),
-            origin: Vec::new(),
-        };
         if original.is_ascii() {
-            return unchanged;
+            return Normalized {
+                text: Cow::Borrowed(original),
+                pieces: Vec::new(),
+            };
         }
-        let Some((first, _)) = original.char_indices().find(|&(_, c)| fold(c) != Fold::Keep) else {
-            return unchanged;
-        };
-        let (kept, rest) = original.split_at(first);
-        let mut text = String::with_capacity(original.len());
-        let mut origin = Vec::with_capacity(original.len());
-        text.push_str(kept);
-        origin.extend(0..first);
-        for (offset, c) in rest.char_indices() {
-            let from = first + offset;
-            match fold(c) {
-                Fold::Drop => {}
-                Fold::Ascii(b) => {
+        let mut text = String::new();
+        let mut pieces = Vec::new();
+        // Original offset up to which the text has been copied or folded.
+        let mut done = 0;
+        let bytes = original.as_bytes();
+        let mut i = 0;
+        while let Some(found) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|&b| may_fold(b)))
+        {
+            i += found;
+            let Some(c) = original.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let len = c.len_utf8();
+            let folded = fold(c);
+            if folded != Fold::Keep {
+                if pieces.is_empty() {
+                    text.reserve(original.len());
+                }
+                if done < i {
+                    pieces.push(Piece {
+                        normalized: text.len(),
+                        original: done,
+                        folded_len: 0,
+                    });
+                    text.push_str(original.get(done..i).unwrap_or_default());
+                }
+                if let Fold::Ascii(b) = folded {
+                    pieces.push(Piece {
+                        normalized: text.len(),
+                        original: i,
+                        folded_len: len,
+                    });
                     text.push(char::from(b));
-                    origin.push(from);
                 }
-                Fold::Keep => {
-                    text.push(c);
-                    origin.extend(std::iter::repeat_n(from, c.len_utf8()));
-                }
+                done = i + len;
             }
+            i += len;
+        }
+        if pieces.is_empty() && done == 0 {
+            return Normalized {
+                text: Cow::Borrowed(original),
+                pieces,
+            };
+        }
+        if done < original.len() {
+            pieces.push(Piece {
+                normalized: text.len(),
+                original: done,
+                folded_len: 0,
+            });
+            text.push_str(original.get(done..).unwrap_or_default());
         }
         Normalized {
             text: Cow::Owned(text),
-            origin,
+            pieces,
         }
     }
 
@@ -85,29 +135,46 @@ impl<'a> Normalized<'a> {
         &self.text
     }
 
+    /// The piece holding byte `n` of the normalised text.
+    fn piece(&self, n: usize) -> Option<&Piece> {
+        let after = self.pieces.partition_point(|p| p.normalized <= n);
+        after.checked_sub(1).and_then(|i| self.pieces.get(i))
+    }
+
     /// The span of `original` that the non-empty span `start..end` of the
     /// normalised text came from.
-    pub(crate) fn original_span(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
-        if self.origin.is_empty() {
+    pub(crate) fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.pieces.is_empty() && matches!(self.text, Cow::Borrowed(_)) {
             return (start, end);
         }
-        let first = self.origin.get(start).copied().unwrap_or(original.len());
-        let last = end
-            .checked_sub(1)
-            .and_then(|i| self.origin.get(i))
-            .copied()
-            .unwrap_or(first);
-        let last_len = original
-            .get(last..)
-            .and_then(|s| s.chars().next())
-            .map_or(0, char::len_utf8);
-        (first, last + last_len)
+        let first = self.piece(start).map_or(start, |p| {
+            p.original
+                + if p.folded_len > 0 {
+                    0
+                } else {
+                    start - p.normalized
+                }
+        });
+        let last = end.saturating_sub(1);
+        let end = self.piece(last).map_or(end, |p| {
+            if p.folded_len > 0 {
+                p.original + p.folded_len
+            } else {
+                p.original + (last - p.normalized) + 1
+            }
+        });
+        (first, end)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     #[test]
@@ -129,11 +196,23 @@ mod tests {
 
     #[test]
     fn unchanged_text_has_no_map() {
-        for input in ["ascii only", "中文和 ascii"] {
+        for input in ["ascii only", "中文和 ascii。"] {
             let n = Normalized::new(input);
-            assert!(n.origin.is_empty());
-            assert_eq!(n.original_span(input, 1, 3), (1, 3));
+            assert!(n.pieces.is_empty());
+            assert!(matches!(n.text, Cow::Borrowed(_)));
+            assert_eq!(n.original_span(1, 3), (1, 3));
         }
+    }
+
+    #[test]
+    fn only_dropped_characters() {
+        let original = "\u{200B}\u{200B}";
+        let n = Normalized::new(original);
+        assert_eq!(n.as_str(), "");
+        let original = "a\u{200B}b";
+        let n = Normalized::new(original);
+        assert_eq!(n.as_str(), "ab");
+        assert_eq!(n.original_span(0, 2), (0, original.len()));
     }
 
     #[test]
@@ -142,12 +221,12 @@ mod tests {
         let n = Normalized::new(original);
         assert_eq!(n.as_str(), "卡412中");
         // "412" is bytes 3..6 of the normalised text.
-        let (s, e) = n.original_span(original, 3, 6);
+        let (s, e) = n.original_span(3, 6);
         assert_eq!(&original[s..e], "４1\u{200B}２");
         // A span ending in a kept multi-byte character covers all of it.
-        let (s, e) = n.original_span(original, 0, 6);
+        let (s, e) = n.original_span(0, 6);
         assert_eq!(&original[s..e], "卡４1\u{200B}２");
-        let (s, e) = n.original_span(original, 6, 9);
+        let (s, e) = n.original_span(6, 9);
         assert_eq!(&original[s..e], "中");
     }
 }

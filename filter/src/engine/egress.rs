@@ -54,7 +54,10 @@ impl EgressRules {
     fn validate(&self) -> Result<(), PolicyError> {
         let check = |field: &str, pats: &[String]| {
             for (i, p) in pats.iter().enumerate() {
-                if p.trim_end_matches('*').is_empty() || p.get(..p.len().saturating_sub(1)).is_some_and(|h| h.contains('*')) {
+                if p.trim_end_matches('*').is_empty()
+                    || p.get(..p.len().saturating_sub(1))
+                        .is_some_and(|h| h.contains('*'))
+                {
                     return Err(PolicyError::new(
                         format!("{field}[{i}]"),
                         format!("`{p}` must be a name, optionally ending in `*`"),
@@ -63,7 +66,10 @@ impl EgressRules {
             }
             Ok(())
         };
-        check("allow_models", self.allow_models.as_deref().unwrap_or_default())?;
+        check(
+            "allow_models",
+            self.allow_models.as_deref().unwrap_or_default(),
+        )?;
         check("deny_models", &self.deny_models)?;
         for (i, p) in self.deny_paths.iter().enumerate() {
             if !p.starts_with('/') {
@@ -87,7 +93,9 @@ impl EgressRules {
         Some(ErrorReply::new(
             403,
             "customs_route_denied",
-            format!("this API route is denied by the egress policy (egress.deny_paths[{i}] = `{rule}`)"),
+            format!(
+                "this API route is denied by the egress policy (egress.deny_paths[{i}] = `{rule}`)"
+            ),
         ))
     }
 
@@ -96,7 +104,12 @@ impl EgressRules {
     pub fn check_model(&self, route: &Route, model: Option<&str>) -> Option<ErrorReply> {
         let model = model.or(route.azure_deployment.as_deref());
         if let Some(m) = model {
-            if let Some((i, rule)) = self.deny_models.iter().enumerate().find(|(_, p)| matches(p, m)) {
+            if let Some((i, rule)) = self
+                .deny_models
+                .iter()
+                .enumerate()
+                .find(|(_, p)| matches(p, m))
+            {
                 return Some(ErrorReply::new(
                     403,
                     "customs_model_denied",

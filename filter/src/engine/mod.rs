@@ -2,10 +2,12 @@
 //! each returning a verdict. It knows nothing of proxy-wasm; the glue feeds it what
 //! the host gave and applies what it returns.
 
+mod answer;
 mod egress;
 mod request;
 mod tenant;
 
+pub use answer::{AnswerMode, AnswerPlan, AnswerStream};
 pub use egress::{EgressConfig, EgressRules};
 
 pub use tenant::key_hash;
@@ -16,7 +18,7 @@ use crate::policy::{Policy, PolicyError, UnknownRoutes};
 use crate::redact::fields::FieldPath;
 use crate::redact::restore::Restorer;
 use crate::tags;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The request line and headers, as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +126,10 @@ pub struct Exchange {
     pub tokens_reserved: u64,
     /// Bulk-extraction signals raised.
     pub signals: Vec<&'static str>,
+    /// The answer's status (0 until it arrives).
+    pub status: u16,
+    /// Findings per category in the answer, when answers are scanned.
+    pub answer_categories: BTreeMap<String, u32>,
 }
 
 /// The policy, compiled for the request path.
@@ -132,6 +138,8 @@ pub struct Engine {
     policy: Policy,
     scanner: Scanner,
     remove_fields: Vec<FieldPath>,
+    /// Tenants the policy names; metrics fold every other tenant into `other`.
+    known_tenants: BTreeSet<String>,
 }
 
 impl Engine {
@@ -149,10 +157,12 @@ impl Engine {
                     .map_err(|m| PolicyError::new(format!("redact.remove_fields[{i}]"), m))
             })
             .collect::<Result<_, _>>()?;
+        let known_tenants = known_tenants(&policy);
         Ok(Engine {
             policy,
             scanner,
             remove_fields,
+            known_tenants,
         })
     }
 
@@ -183,12 +193,19 @@ impl Engine {
             tokens_estimated: 0,
             tokens_reserved: 0,
             signals: Vec::new(),
+            status: 0,
+            answer_categories: BTreeMap::new(),
             route,
         };
         if let Some(reply) = self.refuse_by_head(head, has_body, &mut exchange) {
             return HeadStep::Respond(self.refuse(&mut exchange, "refused", reply));
         }
-        if let Some(reply) = self.policy.egress.for_tenant(&exchange.tenant).check_path(&head.path) {
+        if let Some(reply) = self
+            .policy
+            .egress
+            .for_tenant(&exchange.tenant)
+            .check_path(&head.path)
+        {
             if self.policy.is_shadow(&exchange.tenant) {
                 exchange.shadow_decision = Some("blocked");
             } else {
@@ -203,8 +220,20 @@ impl Engine {
             &head.headers,
             &self.policy.tags.prefix,
         );
-        headers.extend(tags::request_tags(&self.policy, head, &exchange, b"", ctx.now_ms));
-        HeadStep::Forward(exchange, Forward { body: None, headers })
+        headers.extend(tags::request_tags(
+            &self.policy,
+            head,
+            &exchange,
+            b"",
+            ctx.now_ms,
+        ));
+        HeadStep::Forward(
+            exchange,
+            Forward {
+                body: None,
+                headers,
+            },
+        )
     }
 
     /// The running body size passed the limit before the end of the stream.
@@ -213,9 +242,15 @@ impl Engine {
     }
 
     /// Records a refusal on the exchange and builds the local reply.
-    fn refuse(&self, exchange: &mut Exchange, decision: &'static str, error: ErrorReply) -> LocalReply {
+    fn refuse(
+        &self,
+        exchange: &mut Exchange,
+        decision: &'static str,
+        error: ErrorReply,
+    ) -> LocalReply {
         exchange.decision = decision;
         exchange.reason = Some(error.code);
+        exchange.status = error.status;
         self.reply(exchange, error)
     }
 
@@ -278,6 +313,17 @@ impl Engine {
     }
 }
 
+/// Every tenant the policy names anywhere.
+fn known_tenants(policy: &Policy) -> BTreeSet<String> {
+    let mut known = BTreeSet::new();
+    known.insert(policy.tenants.default.clone());
+    known.extend(policy.tenants.api_keys.values().cloned());
+    known.extend(policy.redact.tenant_actions.keys().cloned());
+    known.extend(policy.egress.tenants.keys().cloned());
+    known.extend(policy.shadow.tenants.iter().cloned());
+    known
+}
+
 fn too_large(limit: u64) -> ErrorReply {
     ErrorReply::new(
         413,
@@ -317,3 +363,36 @@ fn request_id(head: &RequestHead, ctx: Ctx) -> String {
 
 #[cfg(test)]
 mod tests;
+
+impl Engine {
+    /// Counter increments for a finished exchange.
+    pub fn counters(&self, exchange: &Exchange, tokens_out: u64) -> Vec<(String, u64)> {
+        tags::metrics::exchange_counters(&self.known_tenants, exchange, tokens_out)
+    }
+
+    /// The audit record of a finished exchange.
+    pub fn audit_record(&self, exchange: &Exchange, now_ms: u64) -> tags::audit::AuditRecord {
+        let mut categories = exchange.categories.clone();
+        for (k, v) in &exchange.answer_categories {
+            *categories.entry(format!("answer.{k}")).or_default() += v;
+        }
+        tags::audit::AuditRecord {
+            time_ms: now_ms,
+            request_id: exchange.request_id.clone(),
+            tenant: exchange.tenant.clone(),
+            shape: exchange.route.shape.name(),
+            model: exchange.model.clone(),
+            decision: exchange.decision,
+            shadow_decision: exchange.shadow_decision,
+            policy: tags::policy_name(&self.policy),
+            categories,
+            reason: exchange.reason,
+            status: exchange.status,
+            tokens_estimated: exchange.tokens_estimated,
+            tokens_reserved: exchange.tokens_reserved,
+            tokens_used: None,
+            signals: exchange.signals.clone(),
+            latency_us: 0,
+        }
+    }
+}

@@ -45,6 +45,7 @@ fn status(v: &Verdict) -> u16 {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn bad_input_is_refused_in_the_providers_envelope() {
     let e = engine("");
     let chat = "/v1/chat/completions";

@@ -21,6 +21,15 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+/// Nanoseconds since the epoch, 0 if the host cannot say (for time spent in customs).
+pub fn now_ns() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// A random number from the host's entropy (WASI `random_get`, through std's
 /// hash-seed source), for request ids.
 pub fn random_u64() -> u64 {
@@ -122,6 +131,18 @@ pub fn reset_request() {
         log(
             LogLevel::Critical,
             &format!("customs: resetting the stream failed: {status:?}"),
+        );
+    }
+}
+
+/// Sets a filter-state value for Envoy's access log (Envoy stores it as
+/// `wasm.<name>`: `%FILTER_STATE(wasm.customs.tenant:PLAIN)%`). Losing one only
+/// loses a log field.
+pub fn set_state(name: &str, value: &str) {
+    if let Err(status) = hostcalls::set_property(vec![name], Some(value.as_bytes())) {
+        log(
+            LogLevel::Debug,
+            &format!("customs: setting `{name}` failed: {status:?}"),
         );
     }
 }

@@ -2,8 +2,10 @@
 //! for a verdict and applies it.
 
 use super::host;
+use super::metrics::Metrics;
 use crate::engine::{
-    Ctx, Engine, Exchange, Forward, HeadStep, HeaderEdit, LocalReply, RequestHead, Verdict,
+    AnswerMode, AnswerStream, Ctx, Engine, Exchange, Forward, HeadStep, HeaderEdit, LocalReply,
+    RequestHead, Verdict,
 };
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, LogLevel, MapType};
@@ -11,19 +13,28 @@ use std::rc::Rc;
 
 pub struct Stream {
     engine: Option<Rc<Engine>>,
+    metrics: Rc<Metrics>,
     head: RequestHead,
     exchange: Option<Exchange>,
     /// A local reply was sent: ignore anything more of the request.
     answered: bool,
+    answer_mode: AnswerMode,
+    answer_stream: AnswerStream,
+    /// Time spent inside customs' callbacks for this stream.
+    spent_ns: u64,
 }
 
 impl Stream {
-    pub fn new(engine: Option<Rc<Engine>>) -> Stream {
+    pub fn new(engine: Option<Rc<Engine>>, metrics: Rc<Metrics>) -> Stream {
         Stream {
             engine,
+            metrics,
             head: RequestHead::default(),
             exchange: None,
             answered: false,
+            answer_mode: AnswerMode::PassThrough,
+            answer_stream: AnswerStream::default(),
+            spent_ns: 0,
         }
     }
 
@@ -59,9 +70,21 @@ impl Stream {
         self.respond(&reply)
     }
 
+    fn edit_headers(map: MapType, edits: &[HeaderEdit]) -> bool {
+        edits.iter().all(|edit| match edit {
+            HeaderEdit::Set(name, value) => host::set_header(map, name, Some(value)),
+            HeaderEdit::Remove(name) => host::set_header(map, name, None),
+        })
+    }
+
     /// Applies a forward verdict to the held request. Any failed edit fails closed:
     /// a request whose redaction or tags could not be applied must not leave.
     fn forward(&mut self, forward: &Forward, body_size: Option<usize>) -> Action {
+        if let Some(ex) = &self.exchange {
+            host::set_state("customs.tenant", &ex.tenant);
+            host::set_state("customs.request_id", &ex.request_id);
+            host::set_state("customs.decision", ex.decision);
+        }
         if let (Some(new_body), Some(size)) = (&forward.body, body_size) {
             if !host::set_body(BufferType::HttpRequestBody, size, new_body) {
                 return self.fail_closed("replacing the body failed");
@@ -87,7 +110,55 @@ impl Stream {
 impl Context for Stream {}
 
 impl HttpContext for Stream {
-    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+    fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
+        let started = host::now_ns();
+        let action = self.request_headers(num_headers, end_of_stream);
+        self.spent_ns += host::now_ns().saturating_sub(started);
+        action
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let started = host::now_ns();
+        let action = self.request_body(body_size, end_of_stream);
+        self.spent_ns += host::now_ns().saturating_sub(started);
+        action
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        if self.answered {
+            return Action::Continue;
+        }
+        self.answer_headers()
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if self.answered {
+            return Action::Continue;
+        }
+        let started = host::now_ns();
+        let action = self.answer_body(body_size, end_of_stream);
+        self.spent_ns += host::now_ns().saturating_sub(started);
+        action
+    }
+
+    fn on_log(&mut self) {
+        let (Some(engine), Some(exchange)) = (self.engine.as_ref(), self.exchange.as_ref()) else {
+            return;
+        };
+        let mut record = engine.audit_record(exchange, host::now_ms());
+        record.latency_us = self.spent_ns / 1000;
+        host::log(LogLevel::Info, &record.to_line());
+        for (name, by) in engine.counters(exchange, 0) {
+            self.metrics.count(&name, by);
+        }
+        self.metrics
+            .record("customs.filter_time_us", record.latency_us);
+        host::set_state("customs.decision", exchange.decision);
+    }
+}
+
+impl Stream {
+    fn request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let Some(engine) = self.engine.clone() else {
             return self.fail_closed("no policy is loaded");
         };
@@ -115,7 +186,7 @@ impl HttpContext for Stream {
         }
     }
 
-    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+    fn request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if self.answered {
             return Action::Pause;
         }
@@ -144,6 +215,61 @@ impl HttpContext for Stream {
         match verdict {
             Verdict::Respond(reply) => self.respond(&reply),
             Verdict::Forward(forward) => self.forward(&forward, Some(body_size)),
+        }
+    }
+}
+
+impl Stream {
+    fn answer_headers(&mut self) -> Action {
+        let (Some(engine), Some(exchange)) = (self.engine.clone(), self.exchange.as_mut()) else {
+            return Action::Continue;
+        };
+        let headers = host::headers(MapType::HttpResponseHeaders);
+        let status = headers
+            .iter()
+            .find(|(k, _)| k == ":status")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let plan = engine.on_answer_head(exchange, status, &headers);
+        self.answer_mode = plan.mode;
+        // A failed edit of the answer's headers loses a tag, never data: carry on.
+        Self::edit_headers(MapType::HttpResponseHeaders, &plan.headers);
+        Action::Continue
+    }
+
+    fn answer_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        let (Some(engine), Some(exchange)) = (self.engine.clone(), self.exchange.as_mut()) else {
+            return Action::Continue;
+        };
+        match self.answer_mode {
+            AnswerMode::PassThrough => Action::Continue,
+            AnswerMode::Buffer => {
+                if !end_of_stream {
+                    return Action::Pause;
+                }
+                let Some(body) = host::body(BufferType::HttpResponseBody, body_size) else {
+                    return Action::Continue;
+                };
+                if let Some(new) = engine.on_answer_body(exchange, &body) {
+                    host::set_body(BufferType::HttpResponseBody, body_size, &new);
+                }
+                Action::Continue
+            }
+            AnswerMode::Stream => {
+                let Some(chunk) = host::body(BufferType::HttpResponseBody, body_size) else {
+                    return Action::Continue;
+                };
+                let out = engine.on_answer_chunk(
+                    exchange,
+                    &mut self.answer_stream,
+                    &chunk,
+                    end_of_stream,
+                );
+                if out != chunk {
+                    host::set_body(BufferType::HttpResponseBody, body_size, &out);
+                }
+                Action::Continue
+            }
         }
     }
 }

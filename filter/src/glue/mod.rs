@@ -3,6 +3,7 @@
 
 mod host;
 mod http;
+mod metrics;
 mod root;
 
 proxy_wasm::main! {{

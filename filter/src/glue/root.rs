@@ -2,6 +2,7 @@
 
 use super::host;
 use super::http::Stream;
+use super::metrics::Metrics;
 use crate::engine::Engine;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel};
@@ -10,6 +11,7 @@ use std::rc::Rc;
 #[derive(Default)]
 pub struct Root {
     engine: Option<Rc<Engine>>,
+    metrics: Rc<Metrics>,
 }
 
 impl Context for Root {}
@@ -47,7 +49,10 @@ impl RootContext for Root {
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(Stream::new(self.engine.clone())))
+        Some(Box::new(Stream::new(
+            self.engine.clone(),
+            self.metrics.clone(),
+        )))
     }
 
     fn get_type(&self) -> Option<ContextType> {

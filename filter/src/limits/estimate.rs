@@ -12,8 +12,12 @@
 //!    needs the vocabulary, so each piece is given a cost instead, by character
 //!    class and length, calibrated against `o200k_base` on English prose, Chinese
 //!    prose, mixed text, code and JSON: a common word with its leading space is one
-//!    token, long words cost more, Chinese runs cost about 0.7 token a character,
-//!    a group of up to three digits is one token, whitespace runs are one token.
+//!    token, long words cost more, a group of up to three digits is one token,
+//!    whitespace runs are one token. Chinese is where a flat rate per character
+//!    fails (from 0.7 token a character in technical text to 1.0 in a story), so
+//!    Han characters are paired greedily against the 2,408 two-character tokens of
+//!    `o200k_base` (a 10 KB table, [`super::cjk_pairs`]): a known pair is one
+//!    token, any other character one token.
 //!
 //! Costs are kept in thousandths of a token so that fractional costs add up without
 //! floating point. Counting is one pass over the characters, with no allocation, and
@@ -102,6 +106,28 @@ impl TokenCounter {
     }
 
     fn step(&mut self, class: Class) {
+        // Most characters extend the piece being read: do that in place.
+        match (&mut self.run, class) {
+            (Run::Word(word), Class::Letter(letter))
+                if !(word.last_lower && letter.case == Case::Upper) =>
+            {
+                word.push(letter);
+                return;
+            }
+            (Run::Space { spaces, .. }, Class::Space) => {
+                *spaces = spaces.saturating_add(1);
+                return;
+            }
+            (Run::Digits(n), Class::Digit) => {
+                *n = n.saturating_add(1);
+                return;
+            }
+            (Run::Punct(p), Class::Symbol(c)) if p.newlines == 0 => {
+                p.push(c);
+                return;
+            }
+            _ => {}
+        }
         let next = match (self.run, class) {
             (Run::Start, class) => Run::begin(class, Prefix::None),
 
@@ -123,7 +149,14 @@ impl TokenCounter {
             (Run::Space { spaces, newline }, class) => {
                 let absorbed = spaces > 0;
                 self.close(whitespace_cost(newline, spaces.saturating_sub(1)));
-                Run::begin(class, if absorbed { Prefix::Space } else { Prefix::None })
+                Run::begin(
+                    class,
+                    if absorbed {
+                        Prefix::Space
+                    } else {
+                        Prefix::None
+                    },
+                )
             }
 
             (Run::Word(word), Class::Letter(letter)) => {
@@ -132,7 +165,7 @@ impl TokenCounter {
                     self.close(word.cost());
                     Run::begin(class, Prefix::None)
                 } else {
-                    Run::Word(word.with(letter))
+                    Run::Word(word.and(letter))
                 }
             }
             (Run::Word(word), class) => {
@@ -152,10 +185,9 @@ impl TokenCounter {
                 ..p
             }),
             (Run::Punct(p), Class::Symbol('/')) if p.newlines > 0 => Run::Punct(p),
-            (Run::Punct(p), Class::Symbol(c)) if p.newlines == 0 => Run::Punct(p.with(c)),
             // A single mark right before a word is that word's prefix.
             (Run::Punct(p), Class::Letter(letter)) if p.is_single_mark() => {
-                Run::Word(Word::new(Prefix::Mark(width(p.first))).with(letter))
+                Run::Word(Word::new(Prefix::Mark(width(p.first))).and(letter))
             }
             (Run::Punct(p), class) => {
                 self.close(p.cost());
@@ -171,7 +203,10 @@ impl TokenCounter {
 enum Run {
     Start,
     /// A whitespace run: spaces since the last newline, and whether it holds one.
-    Space { spaces: u32, newline: bool },
+    Space {
+        spaces: u32,
+        newline: bool,
+    },
     Word(Word),
     Digits(u32),
     Punct(Punct),
@@ -188,7 +223,7 @@ impl Run {
                 spaces: 0,
                 newline: true,
             },
-            Class::Letter(letter) => Run::Word(Word::new(prefix).with(letter)),
+            Class::Letter(letter) => Run::Word(Word::new(prefix).and(letter)),
             Class::Digit => Run::Digits(1),
             Class::Symbol(c) => Run::Punct(Punct::new(prefix == Prefix::Space, c)),
         }
@@ -226,8 +261,8 @@ struct Word {
     han: u32,
     /// A Han character that may still pair with the next one.
     han_pending: Option<u16>,
-    /// Kana and Hangul.
-    cjk: u32,
+    /// Kana, Hangul and rarer Han, in thousandths of a token.
+    cjk_milli: u64,
     /// The script of the first letter.
     lead: Option<Lead>,
     last_lower: bool,
@@ -248,17 +283,22 @@ impl Word {
             letters_extra_milli: 0,
             han: 0,
             han_pending: None,
-            cjk: 0,
+            cjk_milli: 0,
             lead: None,
             last_lower: false,
         }
     }
 
-    fn with(mut self, letter: Letter) -> Word {
+    fn and(mut self, letter: Letter) -> Word {
+        self.push(letter);
+        self
+    }
+
+    fn push(&mut self, letter: Letter) {
         if self.lead.is_none() {
             self.lead = Some(match letter.script {
                 Script::Alphabet(_) => Lead::Alphabet,
-                Script::Han(_) | Script::Cjk => Lead::Cjk,
+                Script::Han(_) | Script::Cjk(_) => Lead::Cjk,
             });
         }
         let pending = self.han_pending.take();
@@ -279,15 +319,17 @@ impl Word {
             Script::Han(_) => {}
             Script::Alphabet(extra) => {
                 self.letters = self.letters.saturating_add(1);
-                self.letters_extra_milli = self.letters_extra_milli.saturating_add(u64::from(extra));
+                self.letters_extra_milli =
+                    self.letters_extra_milli.saturating_add(u64::from(extra));
             }
-            Script::Cjk => self.cjk = self.cjk.saturating_add(1),
+            Script::Cjk(milli) => {
+                self.cjk_milli = self.cjk_milli.saturating_add(u64::from(milli));
+            }
         }
         if letter.case == Case::Upper {
             self.upper = self.upper.saturating_add(1);
         }
         self.last_lower = letter.case == Case::Lower;
-        self
     }
 
     fn cost(&self) -> u64 {
@@ -319,9 +361,11 @@ impl Word {
             };
             milli += self.letters_extra_milli;
         }
-        let han = self.han.saturating_add(u32::from(self.han_pending.is_some()));
-        if han > 0 || self.cjk > 0 {
-            milli += u64::from(han) * HAN_TOKEN_MILLI + u64::from(self.cjk) * 700;
+        let han = self
+            .han
+            .saturating_add(u32::from(self.han_pending.is_some()));
+        if han > 0 || self.cjk_milli > 0 {
+            milli += u64::from(han) * HAN_TOKEN_MILLI + self.cjk_milli;
             // The prefix seldom merges with a CJK character.
             milli += match prefix(Lead::Cjk) {
                 Prefix::None => 0,
@@ -351,7 +395,7 @@ struct Punct {
 
 impl Punct {
     fn new(spaced: bool, first: char) -> Punct {
-        let punct = Punct {
+        let mut punct = Punct {
             spaced,
             first,
             last: first,
@@ -361,47 +405,51 @@ impl Punct {
             emoji: 0,
             newlines: 0,
         };
-        punct.counted(first)
+        punct.count(first);
+        punct
     }
 
-    fn with(mut self, c: char) -> Punct {
+    fn push(&mut self, c: char) {
         if c.is_ascii() && c == self.last {
             self.repeats = self.repeats.saturating_add(1);
-            return self;
+            return;
         }
         self.last = c;
-        self.counted(c)
+        self.count(c);
     }
 
-    fn counted(mut self, c: char) -> Punct {
+    fn count(&mut self, c: char) {
         match width(c) {
             Width::Ascii => self.ascii = self.ascii.saturating_add(1),
             Width::Wide => self.wide = self.wide.saturating_add(1),
             Width::Emoji => self.emoji = self.emoji.saturating_add(1),
         }
-        self
     }
 
     fn is_single_mark(&self) -> bool {
         !self.spaced
             && self.newlines == 0
             && self.repeats == 0
-            && self.ascii.saturating_add(self.wide).saturating_add(self.emoji) == 1
+            && self
+                .ascii
+                .saturating_add(self.wide)
+                .saturating_add(self.emoji)
+                == 1
     }
 
     fn cost(&self) -> u64 {
         // Runs of up to three ASCII marks ("),", "{\"", "();") are usually one
         // token; longer runs add about 0.4 token a mark, and a repeated mark in a
-        // rule line ("-----") about a sixteenth.
+        // rule line ("-----") about a thirtieth.
         let ascii = match self.ascii {
             0 => 0,
             1..=3 => 1000,
             n => 1000 + u64::from(n - 3) * 400,
         };
         ascii
-            + u64::from(self.repeats) * 60
+            + u64::from(self.repeats) * 30
             + u64::from(self.wide) * 1000
-            + u64::from(self.emoji) * 1500
+            + u64::from(self.emoji) * 1300
     }
 }
 
@@ -420,8 +468,8 @@ enum Script {
     Alphabet(u16),
     /// A Han ideograph in U+4E00..=U+9FFF, as its offset from U+4E00.
     Han(u16),
-    /// Kana, Hangul and rarer Han.
-    Cjk,
+    /// Kana, Hangul and rarer Han, with their cost in thousandths of a token.
+    Cjk(u16),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,9 +519,9 @@ fn classify(c: char) -> Class {
             case: Case::None,
         });
     }
-    if is_cjk(c) {
+    if let Some(milli) = cjk_char_milli(c) {
         return Class::Letter(Letter {
-            script: Script::Cjk,
+            script: Script::Cjk(milli),
             case: Case::None,
         });
     }
@@ -516,17 +564,17 @@ fn width(c: char) -> Width {
     }
 }
 
-/// Han ideographs, kana and Hangul: the scripts o200k spends about 0.7 token a
-/// character on.
-fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{3040}'..='\u{30FF}'     // hiragana, katakana
-        | '\u{3400}'..='\u{4DBF}'   // Han extension A
-        | '\u{4E00}'..='\u{9FFF}'   // Han
-        | '\u{AC00}'..='\u{D7AF}'   // Hangul syllables
-        | '\u{F900}'..='\u{FAFF}'   // Han compatibility
-        | '\u{20000}'..='\u{2FFFF}' // Han extensions B and later
-    )
+/// Thousandths of a token per character of kana, Hangul and the rarer Han blocks
+/// (the main Han block goes through the pair table instead).
+fn cjk_char_milli(c: char) -> Option<u16> {
+    match c {
+        '\u{3040}'..='\u{30FF}' => Some(650), // hiragana, katakana
+        '\u{AC00}'..='\u{D7AF}' => Some(620), // Hangul syllables
+        // Han extension A, compatibility ideographs, extensions B and later: rare,
+        // mostly several tokens each.
+        '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}' => Some(1500),
+        _ => None,
+    }
 }
 
 fn han_offset(c: char) -> Option<u16> {
@@ -638,3 +686,7 @@ pub fn accuracy_report(samples: &[(&str, u32)]) -> Report {
     }
     report
 }
+
+#[cfg(test)]
+#[path = "estimate_tests.rs"]
+mod tests;

@@ -12,8 +12,8 @@ mod sections;
 pub use error::PolicyError;
 pub(crate) use sections::check_header_name;
 pub use sections::{
-    AttestationKey, FailureMode, CLASSES, RequestRules, ShadowRules, TagRules, TenantRules, UnknownRoutes,
-    DEFAULT_MAX_BODY_BYTES,
+    AttestationKey, FailureMode, RequestRules, ShadowRules, TagRules, TenantRules, UnknownRoutes,
+    CLASSES, DEFAULT_MAX_BODY_BYTES,
 };
 
 use crate::detect::{Category, ScannerConfig};
@@ -103,7 +103,9 @@ impl Policy {
             .chain(self.detect.patterns.iter().map(|p| p.category.as_str()))
             .collect();
         let known = |name: &str| Category::from_name(name).is_some() || customer.contains(&name);
-        self.redact.validate(&known).map_err(|e| e.within("redact"))?;
+        self.redact
+            .validate(&known)
+            .map_err(|e| e.within("redact"))?;
         self.egress.validate().map_err(|e| e.within("egress"))?;
         for (i, t) in self.shadow.tenants.iter().enumerate() {
             check_name(&format!("shadow.tenants[{i}]"), t)?;

@@ -65,7 +65,12 @@ impl Redactor<'_> {
         }
     }
 
-    fn redact_slot(&self, slot: Slot<'_>, state: &mut RequestRedaction, findings: &mut Vec<Finding>) {
+    fn redact_slot(
+        &self,
+        slot: Slot<'_>,
+        state: &mut RequestRedaction,
+        findings: &mut Vec<Finding>,
+    ) {
         match slot {
             Slot::Text(text) => {
                 if let Some(new) = self.redact_text(text, state, findings) {
@@ -125,9 +130,12 @@ impl Redactor<'_> {
                 }
                 Action::Mask => Some(mask(value, self.rules.mask_keep)),
                 Action::Hash => Some(self.hashed(category, value)),
-                Action::Redact | Action::Pseudonymize => {
-                    Some(placeholder(state, category, value, action == Action::Pseudonymize))
-                }
+                Action::Redact | Action::Pseudonymize => Some(placeholder(
+                    state,
+                    category,
+                    value,
+                    action == Action::Pseudonymize,
+                )),
             };
             if let Some(replacement) = replacement {
                 out.push_str(before);
@@ -148,7 +156,11 @@ impl Redactor<'_> {
         let secret = self.rules.hash_secret.as_deref().unwrap_or_default();
         let message = format!("{category}:{value}");
         let tag = keyed::hmac_sha256(secret.as_bytes(), message.as_bytes());
-        format!("[{}_{}]", category.to_ascii_uppercase(), keyed::hex(&tag, 6))
+        format!(
+            "[{}_{}]",
+            category.to_ascii_uppercase(),
+            keyed::hex(&tag, 6)
+        )
     }
 }
 

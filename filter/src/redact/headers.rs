@@ -23,7 +23,11 @@ const ALWAYS_KEPT: &[&str] = &[
 
 /// Edits that strip `headers` (lower-case names) as the rules say. Names with
 /// `tag_prefix` are left to the tagger.
-pub fn edits(rules: &HeaderRules, headers: &[(String, String)], tag_prefix: &str) -> Vec<HeaderEdit> {
+pub fn edits(
+    rules: &HeaderRules,
+    headers: &[(String, String)],
+    tag_prefix: &str,
+) -> Vec<HeaderEdit> {
     let mut out: Vec<HeaderEdit> = Vec::new();
     for (name, _) in headers {
         if name.starts_with(':') || name.starts_with(tag_prefix) {
@@ -59,12 +63,15 @@ pub fn edits(rules: &HeaderRules, headers: &[(String, String)], tag_prefix: &str
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::redact::rules::RedactRules;
 
     fn h(names: &[&str]) -> Vec<(String, String)> {
-        names.iter().map(|n| (n.to_string(), "v".to_string())).collect()
+        names
+            .iter()
+            .map(|n| (n.to_string(), "v".to_string()))
+            .collect()
     }
 
     fn removed(edits: &[HeaderEdit]) -> Vec<&str> {
@@ -80,7 +87,18 @@ mod tests {
     #[test]
     fn secure_defaults_strip_cookies_and_client_addresses() {
         let rules = RedactRules::default().headers;
-        let edits = edits(&rules, &h(&[":path", "cookie", "x-forwarded-for", "authorization", "x-customs-tenant", "user-agent"]), "x-customs-");
+        let edits = edits(
+            &rules,
+            &h(&[
+                ":path",
+                "cookie",
+                "x-forwarded-for",
+                "authorization",
+                "x-customs-tenant",
+                "user-agent",
+            ]),
+            "x-customs-",
+        );
         assert_eq!(removed(&edits), vec!["cookie", "x-forwarded-for"]);
     }
 
@@ -93,10 +111,23 @@ mod tests {
         .unwrap();
         let edits = edits(
             &rules.headers,
-            &h(&["x-internal-trace", "user-agent", "x-other", "authorization", "x-api-key", "content-type"]),
+            &h(&[
+                "x-internal-trace",
+                "user-agent",
+                "x-other",
+                "authorization",
+                "x-api-key",
+                "content-type",
+            ]),
             "x-customs-",
         );
-        assert_eq!(removed(&edits), vec!["x-internal-trace", "x-other", "x-api-key"]);
-        assert!(edits.contains(&HeaderEdit::Set("authorization".into(), "Bearer sk-company".into())));
+        assert_eq!(
+            removed(&edits),
+            vec!["x-internal-trace", "x-other", "x-api-key"]
+        );
+        assert!(edits.contains(&HeaderEdit::Set(
+            "authorization".into(),
+            "Bearer sk-company".into()
+        )));
     }
 }

@@ -26,7 +26,12 @@ impl Claims {
     fn message(&self) -> String {
         format!(
             "customs-attestation-v1\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.key_id, self.timestamp_ms, self.policy, self.tenant, self.request_id, self.body_sha256
+            self.key_id,
+            self.timestamp_ms,
+            self.policy,
+            self.tenant,
+            self.request_id,
+            self.body_sha256
         )
     }
 }
@@ -105,7 +110,11 @@ pub fn parse(header: &str) -> Result<(Claims, Vec<u8>), VerifyError> {
 
 /// Verifies `header` against `body` with the key its `kid` names among `keys`
 /// (key id, secret): several keys so that keys can rotate.
-pub fn verify(header: &str, body: &[u8], keys: &[(String, Vec<u8>)]) -> Result<Claims, VerifyError> {
+pub fn verify(
+    header: &str,
+    body: &[u8],
+    keys: &[(String, Vec<u8>)],
+) -> Result<Claims, VerifyError> {
     let (claims, sig) = parse(header)?;
     let secret = keys
         .iter()
@@ -123,7 +132,7 @@ pub fn verify(header: &str, body: &[u8], keys: &[(String, Vec<u8>)]) -> Result<C
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn claims(body: &[u8], kid: &str) -> Claims {
@@ -140,20 +149,32 @@ mod tests {
     #[test]
     fn sign_then_verify_and_every_way_it_fails() {
         let body = br#"{"model":"m"}"#;
-        let keys = vec![("k1".to_string(), b"old-secret".to_vec()), ("k2".to_string(), b"new-secret".to_vec())];
+        let keys = vec![
+            ("k1".to_string(), b"old-secret".to_vec()),
+            ("k2".to_string(), b"new-secret".to_vec()),
+        ];
         let header = sign(&claims(body, "k2"), b"new-secret");
         assert_eq!(verify(&header, body, &keys).unwrap().tenant, "payments");
         // A rotated key: k1 still verifies what it signed.
         let old = sign(&claims(body, "k1"), b"old-secret");
         assert!(verify(&old, body, &keys).is_ok());
         // Tampered body, tampered claim, unknown key, wrong secret, garbage.
-        assert_eq!(verify(&header, br#"{"model":"x"}"#, &keys), Err(VerifyError::BodyMismatch));
+        assert_eq!(
+            verify(&header, br#"{"model":"x"}"#, &keys),
+            Err(VerifyError::BodyMismatch)
+        );
         let forged = header.replace("tenant=payments", "tenant=risk");
         assert_eq!(verify(&forged, body, &keys), Err(VerifyError::BadSignature));
         let unknown = sign(&claims(body, "k9"), b"x");
-        assert_eq!(verify(&unknown, body, &keys), Err(VerifyError::UnknownKey("k9".into())));
+        assert_eq!(
+            verify(&unknown, body, &keys),
+            Err(VerifyError::UnknownKey("k9".into()))
+        );
         let wrong = sign(&claims(body, "k2"), b"not-the-secret");
         assert_eq!(verify(&wrong, body, &keys), Err(VerifyError::BadSignature));
-        assert!(matches!(verify("v2;x", body, &keys), Err(VerifyError::Malformed(_))));
+        assert!(matches!(
+            verify("v2;x", body, &keys),
+            Err(VerifyError::Malformed(_))
+        ));
     }
 }

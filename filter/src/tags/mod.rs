@@ -3,6 +3,7 @@
 
 pub mod attest;
 pub mod audit;
+pub mod metrics;
 
 use crate::engine::{Exchange, HeaderEdit, RequestHead};
 use crate::policy::{Policy, CLASSES};

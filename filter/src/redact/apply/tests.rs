@@ -1,4 +1,9 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use super::*;
 use crate::detect::{Scanner, ScannerConfig};
@@ -33,8 +38,14 @@ fn each_action_does_what_it_says() {
     let secret = r#","hash_secret":"0123456789abcdef0123""#;
     let cases: &[(&str, Option<&str>)] = &[
         (r#"{}"#, Some("mail [EMAIL_1] or [EMAIL_1], [EMAIL_2]")),
-        (r#"{"actions":{"email":"pseudonymize"}}"#, Some("mail [EMAIL_1] or [EMAIL_1], [EMAIL_2]")),
-        (r#"{"actions":{"email":"mask"}}"#, Some("mail ***********.com or ***********.com, ***********.org")),
+        (
+            r#"{"actions":{"email":"pseudonymize"}}"#,
+            Some("mail [EMAIL_1] or [EMAIL_1], [EMAIL_2]"),
+        ),
+        (
+            r#"{"actions":{"email":"mask"}}"#,
+            Some("mail ***********.com or ***********.com, ***********.org"),
+        ),
         (r#"{"actions":{"email":"report"}}"#, None),
         (r#"{"actions":{"*":"block"}}"#, None),
     ];
@@ -43,12 +54,22 @@ fn each_action_does_what_it_says() {
         assert_eq!(out.as_deref(), *want, "{doc}");
         assert_eq!(state.counts.get("email"), Some(&3), "{doc}");
     }
-    let (out, _) = redact(&rules(&format!(r#"{{"actions":{{"email":"hash"}}{secret}}}"#)), TEXT);
+    let (out, _) = redact(
+        &rules(&format!(r#"{{"actions":{{"email":"hash"}}{secret}}}"#)),
+        TEXT,
+    );
     let out = out.unwrap();
     assert!(!out.contains("example"), "{out}");
-    let hashes: Vec<&str> = out.split_whitespace().filter(|w| w.starts_with("[EMAIL_")).collect();
+    let hashes: Vec<&str> = out
+        .split_whitespace()
+        .filter(|w| w.starts_with("[EMAIL_"))
+        .collect();
     assert_eq!(hashes.len(), 3);
-    assert_eq!(hashes[0].trim_end_matches(','), hashes[1].trim_end_matches(','), "same value, same hash");
+    assert_eq!(
+        hashes[0].trim_end_matches(','),
+        hashes[1].trim_end_matches(','),
+        "same value, same hash"
+    );
     assert_ne!(hashes[1].trim_end_matches(','), hashes[2], "{out}");
 }
 

@@ -1,0 +1,129 @@
+//! E-mail addresses, found from their `@`.
+//!
+//! From each `@` the scanner reads the local part leftwards and the domain
+//! rightwards, each within its RFC length limit (64 and 253), so no byte is read
+//! more than a bounded number of times however many `@` the text holds.
+
+use super::bytes::{at, class, is, ALPHA, DIGIT, DOMAIN, LOCAL};
+
+const MAX_LOCAL: usize = 64;
+const MAX_DOMAIN: usize = 253;
+
+/// The span of the address around the `@` at `sign`, if there is one.
+pub(crate) fn email(t: &[u8], sign: usize) -> Option<(usize, usize)> {
+    let mut start = sign;
+    while start > 0 && is(t, start - 1, LOCAL) {
+        if sign - start >= MAX_LOCAL {
+            return None;
+        }
+        start -= 1;
+    }
+    while start < sign && at(t, start) == b'.' {
+        start += 1;
+    }
+    if start == sign {
+        return None;
+    }
+    let first = sign + 1;
+    let mut end = first;
+    while is(t, end, DOMAIN) {
+        if end - first >= MAX_DOMAIN {
+            return None;
+        }
+        end += 1;
+    }
+    // A sentence may end right after the address.
+    while end > first && matches!(at(t, end - 1), b'.' | b'-') {
+        end -= 1;
+    }
+    domain(t.get(first..end)?).then_some((start, end))
+}
+
+/// At least two labels of 1 to 63 letters, digits or inner dashes; a top-level
+/// label of two or more characters with a letter.
+fn domain(d: &[u8]) -> bool {
+    let mut labels = 0;
+    let mut last: &[u8] = &[];
+    for label in d.split(|&b| b == b'.') {
+        let edge_dash = label.first() == Some(&b'-') || label.last() == Some(&b'-');
+        if label.is_empty() || label.len() > 63 || edge_dash {
+            return false;
+        }
+        labels += 1;
+        last = label;
+    }
+    let tld_letter = last.iter().any(|&b| class(b) & ALPHA != 0);
+    let tld_ok = last.len() >= 2
+        && tld_letter
+        && last
+            .iter()
+            .all(|&b| class(b) & (ALPHA | DIGIT) != 0 || b == b'-');
+    labels >= 2 && tld_ok
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use crate::detect::testing::{expect_none, expect_only, find};
+
+    #[test]
+    fn addresses() {
+        let cases = [
+            ("alice@example.com", "alice@example.com"),
+            (
+                "mail john.doe+tag@mail.example.co.uk.",
+                "john.doe+tag@mail.example.co.uk",
+            ),
+            ("<bob_smith@corp-mail.io>", "bob_smith@corp-mail.io"),
+            ("联系我zhang.san@example.cn谢谢", "zhang.san@example.cn"),
+            (
+                "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+                "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            ),
+            (
+                "ali\u{200B}ce@exam\u{200B}ple.com",
+                "ali\u{200B}ce@exam\u{200B}ple.com",
+            ),
+            ("mailto:x@y.org", "x@y.org"),
+            ("13812345678@163.com", "13812345678@163.com"),
+            ("user@xn--fiqs8s.xn--fiqz9s", "user@xn--fiqs8s.xn--fiqz9s"),
+        ];
+        for (text, span) in cases {
+            expect_only(text, "email", span);
+        }
+    }
+
+    #[test]
+    fn not_addresses() {
+        expect_none(&[
+            "@",
+            "a@",
+            "@example.com",
+            "user@localhost",
+            "user@example",
+            "user@example.c",
+            "user@1.2",
+            "user@-example.com",
+            "follow @someone on social media",
+            "git@github",
+            "name @ example dot com",
+        ]);
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(find(&long_local).is_empty());
+    }
+
+    #[test]
+    fn hostile_input_stays_linear() {
+        let ats = "@".repeat(1 << 20);
+        assert!(find(&ats).is_empty());
+        let chained = "a@".repeat(1 << 19);
+        assert!(find(&chained).is_empty());
+        let many = "a@b.co ".repeat(10_000);
+        assert_eq!(find(&many).len(), 10_000);
+    }
+}

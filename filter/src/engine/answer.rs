@@ -1,0 +1,324 @@
+//! The answer's path back to the client: pseudonyms restored (in JSON and in SSE
+//! streams, event by event), answers optionally scanned, usage read.
+
+use super::{Engine, Exchange, HeaderEdit};
+use crate::api::sse::{SseEvent, SseSplitter};
+use crate::json::{self, Json};
+use crate::redact::apply::{Redactor, RequestRedaction};
+use crate::redact::restore::{Restorer, StreamRestorer};
+use crate::redact::walk;
+use std::collections::BTreeMap;
+
+/// How the answer body is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerMode {
+    /// Nothing to do: chunks go straight through.
+    PassThrough,
+    /// Buffer the JSON answer, then call `on_answer_body` once.
+    Buffer,
+    /// An SSE stream: call `on_answer_chunk` for each chunk; events go out as
+    /// they complete.
+    Stream,
+}
+
+/// What the answer's headers decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerPlan {
+    pub mode: AnswerMode,
+    pub headers: Vec<HeaderEdit>,
+}
+
+/// Per-answer streaming state.
+#[derive(Debug, Default)]
+pub struct AnswerStream {
+    splitter: SseSplitter,
+    channels: BTreeMap<String, Channel>,
+}
+
+/// One streamed text channel (a choice, a content block, an output item).
+#[derive(Debug, Default)]
+struct Channel {
+    restorer: StreamRestorer,
+    /// The last delta event of this channel, to carry held-back text at a flush.
+    template: Option<(Option<String>, Json)>,
+}
+
+impl Engine {
+    /// The answer's status and headers arrived.
+    pub fn on_answer_head(
+        &self,
+        exchange: &mut Exchange,
+        status: u16,
+        headers: &[(String, String)],
+    ) -> AnswerPlan {
+        exchange.status = status;
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k == "content-type")
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        let edits_body = exchange.restorer.is_some() || self.policy.redact.scan_responses;
+        let mode = if !edits_body {
+            AnswerMode::PassThrough
+        } else if content_type.starts_with("text/event-stream") {
+            AnswerMode::Stream
+        } else if content_type.contains("json") {
+            AnswerMode::Buffer
+        } else {
+            AnswerMode::PassThrough
+        };
+        let mut edits = vec![HeaderEdit::Set(
+            format!("{}request-id", self.policy.tags.prefix),
+            exchange.request_id.clone(),
+        )];
+        if mode != AnswerMode::PassThrough {
+            // The body may change length.
+            edits.push(HeaderEdit::Remove("content-length".to_string()));
+        }
+        AnswerPlan {
+            mode,
+            headers: edits,
+        }
+    }
+
+    /// The whole JSON answer: the body to send instead, or `None` to send it as
+    /// it came.
+    pub fn on_answer_body(&self, exchange: &mut Exchange, body: &[u8]) -> Option<Vec<u8>> {
+        let mut doc = json::parse(body, self.max_depth()).ok()?;
+        let changed = self.restore_and_scan(exchange, &mut doc);
+        changed.then(|| doc.to_bytes())
+    }
+
+    /// One chunk of an SSE answer: the bytes to send on now.
+    pub fn on_answer_chunk(
+        &self,
+        exchange: &mut Exchange,
+        stream: &mut AnswerStream,
+        chunk: &[u8],
+        end_of_stream: bool,
+    ) -> Vec<u8> {
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut events = stream.splitter.push(chunk);
+        if end_of_stream {
+            events.extend(stream.splitter.finish());
+        }
+        for event in events {
+            self.on_event(exchange, stream, event, &mut out);
+        }
+        if end_of_stream {
+            self.flush(exchange, stream, &mut out);
+        }
+        out
+    }
+
+    fn on_event(
+        &self,
+        exchange: &mut Exchange,
+        stream: &mut AnswerStream,
+        event: SseEvent,
+        out: &mut Vec<u8>,
+    ) {
+        let Ok(mut doc) = json::parse(event.data.as_bytes(), self.max_depth()) else {
+            // `[DONE]`, comments, anything not JSON: the stream's end markers pass
+            // after any held text.
+            self.flush(exchange, stream, out);
+            out.extend_from_slice(&event.raw);
+            return;
+        };
+        let table = exchange.restorer.clone();
+        let mut changed = false;
+        let mut template = doc.clone();
+        let slots = delta_slots(&mut doc);
+        if slots.is_empty() {
+            self.flush(exchange, stream, out);
+            changed |= self.restore_and_scan(exchange, &mut doc);
+        } else {
+            for (channel, text) in slots {
+                let ch = stream.channels.entry(channel).or_default();
+                let restored = match &table {
+                    Some(t) => ch.restorer.push(t, text),
+                    None => text.clone(),
+                };
+                if restored != *text {
+                    *text = restored;
+                    changed = true;
+                }
+            }
+            let channels: Vec<String> = delta_slots(&mut template)
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            for channel in channels {
+                if let Some(ch) = stream.channels.get_mut(&channel) {
+                    ch.template = Some((event_name(&event), template.clone()));
+                }
+            }
+            if self.policy.redact.scan_responses {
+                changed |= self.scan_answer(exchange, &mut doc);
+            }
+        }
+        if changed {
+            write_event(out, event_name(&event).as_deref(), &doc);
+        } else {
+            out.extend_from_slice(&event.raw);
+        }
+    }
+
+    /// Sends every channel's held-back text in an event shaped like that
+    /// channel's last delta.
+    fn flush(&self, _exchange: &mut Exchange, stream: &mut AnswerStream, out: &mut Vec<u8>) {
+        for (channel, ch) in stream.channels.iter_mut() {
+            let held = ch.restorer.finish();
+            if held.is_empty() {
+                continue;
+            }
+            let Some((name, mut doc)) = ch.template.clone() else {
+                continue;
+            };
+            for (c, text) in delta_slots(&mut doc) {
+                *text = if c == *channel {
+                    held.clone()
+                } else {
+                    String::new()
+                };
+            }
+            write_event(out, name.as_deref(), &doc);
+        }
+    }
+
+    /// Restores pseudonyms in every string of a complete answer (or non-delta
+    /// event) and, if the policy says so, scans it.
+    fn restore_and_scan(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
+        let mut changed = false;
+        if let Some(table) = exchange.restorer.clone() {
+            changed |= restore_leaves(&table, doc);
+        }
+        if self.policy.redact.scan_responses {
+            changed |= self.scan_answer(exchange, doc);
+        }
+        changed
+    }
+
+    fn scan_answer(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
+        let redactor = Redactor {
+            scanner: &self.scanner,
+            rules: &self.policy.redact,
+            tenant: &exchange.tenant,
+            max_depth: self.max_depth(),
+            answer_side: true,
+        };
+        let mut found = RequestRedaction::default();
+        redactor.redact_leaves(doc, &mut found);
+        for (category, n) in found.counts {
+            *exchange.answer_categories.entry(category).or_default() += n;
+        }
+        found.changed
+    }
+}
+
+fn restore_leaves(table: &Restorer, doc: &mut Json) -> bool {
+    let mut slots = Vec::new();
+    walk::leaves(doc, false, &mut slots);
+    let mut changed = false;
+    for slot in slots {
+        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot;
+        if let Some(new) = table.restore(text) {
+            *text = new;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The streamed text pieces of a delta event, each with its channel:
+/// OpenAI chat `choices[i].delta.content` and tool-call arguments, completions
+/// `choices[i].text`, Responses `*.delta` events, Anthropic
+/// `content_block_delta` text and partial JSON.
+fn delta_slots(doc: &mut Json) -> Vec<(String, &mut String)> {
+    let mut out = Vec::new();
+    let kind = doc
+        .get("type")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if kind == "content_block_delta" {
+        let index = doc.get("index").and_then(Json::as_u64).unwrap_or(0);
+        if let Some(delta) = doc.get_mut("delta") {
+            let key = if matches!(delta.get("text"), Some(Json::String(_))) {
+                "text"
+            } else {
+                "partial_json"
+            };
+            if let Some(Json::String(s)) = delta.get_mut(key) {
+                out.push((format!("b{index}"), s));
+            }
+        }
+        return out;
+    }
+    if kind.starts_with("response.") && kind.ends_with(".delta") {
+        let item = doc.get("output_index").and_then(Json::as_u64).unwrap_or(0);
+        let part = doc.get("content_index").and_then(Json::as_u64).unwrap_or(0);
+        if let Some(Json::String(s)) = doc.get_mut("delta") {
+            out.push((format!("o{item}:{part}"), s));
+        }
+        return out;
+    }
+    if let Some(Json::Array(choices)) = doc.get_mut("choices") {
+        for choice in choices.iter_mut() {
+            let index = choice.get("index").and_then(Json::as_u64).unwrap_or(0);
+            let finished = choice
+                .get("finish_reason")
+                .is_some_and(|f| *f != Json::Null);
+            if finished {
+                continue;
+            }
+            let Json::Object(fields) = choice else {
+                continue;
+            };
+            for (key, value) in fields.iter_mut() {
+                match (key.as_str(), value) {
+                    ("text", Json::String(s)) => out.push((format!("c{index}"), s)),
+                    ("delta", delta) => delta_texts(index, delta, &mut out),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn delta_texts<'a>(index: u64, delta: &'a mut Json, out: &mut Vec<(String, &'a mut String)>) {
+    let Json::Object(fields) = delta else { return };
+    for (key, value) in fields.iter_mut() {
+        match (key.as_str(), value) {
+            ("content", Json::String(s)) => out.push((format!("c{index}"), s)),
+            ("tool_calls", Json::Array(calls)) => {
+                for call in calls.iter_mut() {
+                    let t = call.get("index").and_then(Json::as_u64).unwrap_or(0);
+                    if let Some(Json::String(s)) = call
+                        .get_mut("function")
+                        .and_then(|f| f.get_mut("arguments"))
+                    {
+                        out.push((format!("c{index}t{t}"), s));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn write_event(out: &mut Vec<u8>, name: Option<&str>, doc: &Json) {
+    if let Some(name) = name {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(&doc.to_bytes());
+    out.extend_from_slice(b"\n\n");
+}
+
+fn event_name(event: &SseEvent) -> Option<String> {
+    (!event.event.is_empty()).then(|| event.event.clone())
+}

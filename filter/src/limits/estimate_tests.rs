@@ -1,0 +1,237 @@
+//! Estimator tests. The accuracy tests compare with the exact `o200k_base`
+//! tokenizer (the `tiktoken-rs` dev-dependency) on the sample texts under
+//! `corpus/estimator/` at the repository root.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::sync::OnceLock;
+
+use tiktoken_rs::CoreBPE;
+
+use super::*;
+
+fn o200k() -> &'static CoreBPE {
+    static BPE: OnceLock<CoreBPE> = OnceLock::new();
+    BPE.get_or_init(|| tiktoken_rs::o200k_base().unwrap())
+}
+
+fn exact(text: &str) -> u32 {
+    o200k().encode_ordinary(text).len() as u32
+}
+
+/// The corpus: (language, samples). Samples in a file are separated by `%%` lines.
+fn corpus() -> Vec<(&'static str, Vec<String>)> {
+    let files = [
+        ("en", include_str!("../../../corpus/estimator/en.txt")),
+        ("zh", include_str!("../../../corpus/estimator/zh.txt")),
+        ("mixed", include_str!("../../../corpus/estimator/mixed.txt")),
+        ("code", include_str!("../../../corpus/estimator/code.txt")),
+        ("json", include_str!("../../../corpus/estimator/json.txt")),
+    ];
+    let mut sets: Vec<(&str, Vec<String>)> = files
+        .iter()
+        .map(|(name, text)| (*name, text.split("\n%%\n").map(str::to_string).collect()))
+        .collect();
+    sets.push(("generated", generated_mixed(&sets)));
+    sets
+}
+
+/// More mixed requests, generated: each interleaves the paragraphs of an English,
+/// a Chinese and a code or JSON sample, as a chat transcript would.
+fn generated_mixed(sets: &[(&str, Vec<String>)]) -> Vec<String> {
+    let pick = |name: &str| sets.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+    let (en, zh, code, json) = (pick("en"), pick("zh"), pick("code"), pick("json"));
+    (0..en.len())
+        .map(|i| {
+            let sources = [
+                &en[i % en.len()],
+                &zh[(i * 3 + 1) % zh.len()],
+                &code[i % code.len()],
+                &json[(i * 5) % json.len()],
+            ];
+            let mut paragraphs: Vec<Vec<&str>> =
+                sources.iter().map(|s| s.split("\n\n").collect()).collect();
+            let mut out = String::new();
+            while paragraphs.iter().any(|p| !p.is_empty()) {
+                for p in paragraphs.iter_mut().filter(|p| !p.is_empty()) {
+                    out.push_str(p.remove(0));
+                    out.push_str("\n\n");
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn within_ten_percent_of_o200k_on_the_corpus() {
+    let mut failures = Vec::new();
+    for (language, samples) in corpus() {
+        let counted: Vec<(&str, u32)> = samples.iter().map(|s| (s.as_str(), exact(s))).collect();
+        let report = accuracy_report(&counted);
+        println!(
+            "{language:10} samples {:3}  mean |err| {:4.1}%  worst {:4.1}%  bias {:+4.1}%",
+            report.samples, report.mean_abs_err_pct, report.worst_pct, report.bias_pct
+        );
+        for (text, exact) in counted {
+            let estimate = estimate_tokens(text, TokenizerFamily::OpenAi);
+            let err = (f64::from(estimate) - f64::from(exact)) / f64::from(exact) * 100.0;
+            if err.abs() > 10.0 {
+                let start: String = text.chars().take(40).collect();
+                failures.push(format!(
+                    "{language}: {exact} exact, {estimate} estimated ({err:+.1}%): {start:?}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn small_pieces_match_exactly() {
+    let cases = [
+        "",
+        "hello",
+        " hello",
+        "Hello, world!",
+        "123",
+        "1234567",
+        " 42",
+        "  the end",
+        "\n\n",
+        "snake_case_name",
+        "camelCaseName",
+        "你好",
+        "我们",
+        "，",
+        "a.b.c",
+        "----------------",
+        "😀",
+    ];
+    let wrong: Vec<(&str, u32, u32)> = cases
+        .iter()
+        .map(|&text| {
+            (
+                text,
+                estimate_tokens(text, TokenizerFamily::OpenAi),
+                exact(text),
+            )
+        })
+        .filter(|(_, estimate, exact)| estimate != exact)
+        .collect();
+    assert!(wrong.is_empty(), "(text, estimate, exact): {wrong:?}");
+}
+
+#[test]
+fn streaming_equals_whole_at_every_split() {
+    for (_, samples) in corpus() {
+        for sample in samples.iter().take(3) {
+            let whole = estimate_tokens(sample, TokenizerFamily::OpenAi);
+            for (cut, _) in sample.char_indices() {
+                let mut counter = TokenCounter::new(TokenizerFamily::OpenAi);
+                counter.push(&sample[..cut]);
+                counter.push(&sample[cut..]);
+                assert_eq!(counter.total(), whole, "cut at byte {cut}");
+            }
+            let mut by_char = TokenCounter::new(TokenizerFamily::OpenAi);
+            let mut buf = [0u8; 4];
+            for c in sample.chars() {
+                by_char.push(c.encode_utf8(&mut buf));
+            }
+            assert_eq!(by_char.total(), whole);
+        }
+    }
+}
+
+#[test]
+fn anthropic_scales_the_estimate() {
+    let text = include_str!("../../../corpus/estimator/en.txt");
+    let openai = u64::from(estimate_tokens(text, TokenizerFamily::OpenAi));
+    let anthropic = u64::from(estimate_tokens(text, TokenizerFamily::Anthropic));
+    let want = openai * ANTHROPIC_FACTOR_MILLI / 1000;
+    assert!(anthropic.abs_diff(want) <= 1, "{anthropic} vs {want}");
+}
+
+#[test]
+fn request_overhead() {
+    assert_eq!(estimate_request_overhead(0), 3);
+    assert_eq!(estimate_request_overhead(4), 15);
+    assert_eq!(estimate_request_overhead(usize::MAX), u32::MAX);
+}
+
+#[test]
+fn report_math() {
+    // Whatever the estimates are, an exact count of 0 is skipped and the report
+    // aggregates the rest.
+    let r = accuracy_report(&[("hello", 1), ("hello world", 4), ("x", 0)]);
+    assert_eq!(r.samples, 2);
+    assert!((r.worst_pct - 50.0).abs() < 1e-9, "{r:?}");
+    assert!((r.mean_abs_err_pct - 25.0).abs() < 1e-9, "{r:?}");
+    assert!((r.bias_pct + 25.0).abs() < 1e-9, "{r:?}");
+    assert_eq!(accuracy_report(&[]), Report::default());
+}
+
+#[test]
+fn huge_input_saturates_instead_of_overflowing() {
+    let mut counter = TokenCounter::new(TokenizerFamily::Anthropic);
+    counter.closed_milli = u64::MAX - 10;
+    counter.push("some more words");
+    assert_eq!(counter.total(), u32::MAX);
+}
+
+/// The pair table is the vocabulary's: regenerate it with `CUSTOMS_REGENERATE=1`.
+#[test]
+fn cjk_pair_table_matches_o200k() {
+    let bpe = o200k();
+    let mut pairs = Vec::new();
+    for rank in 0..o200k_vocabulary_size() {
+        let Ok(bytes) = bpe.decode_bytes(&[rank]) else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let offsets: Vec<u16> = text.chars().map_while(han_offset).collect();
+        if offsets.len() == 2 && text.chars().count() == 2 {
+            pairs.push(u32::from(offsets[0]) << 16 | u32::from(offsets[1]));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    let rendered = render_pair_table(&pairs);
+    if std::env::var_os("CUSTOMS_REGENERATE").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/limits/cjk_pairs.rs");
+        std::fs::write(path, &rendered).unwrap();
+    }
+    assert!(
+        rendered == include_str!("cjk_pairs.rs"),
+        "cjk_pairs.rs is out of date: run this test with CUSTOMS_REGENERATE=1"
+    );
+}
+
+fn o200k_vocabulary_size() -> u32 {
+    200_019
+}
+
+fn render_pair_table(pairs: &[u32]) -> String {
+    let mut out = format!(
+        "//! Pairs of Han characters that `o200k_base` encodes as a single token, generated
+//! from the vocabulary by the test `cjk_pair_table_matches_o200k` (set
+//! `CUSTOMS_REGENERATE=1` to rewrite this file). Each entry packs the offsets of the
+//! two characters from U+4E00 as `first << 16 | second`; entries are sorted.
+
+pub(super) static CJK_PAIRS: [u32; {}] = [
+",
+        pairs.len()
+    );
+    for row in pairs.chunks(8) {
+        let cells: Vec<String> = row.iter().map(|p| format!("0x{p:08x},")).collect();
+        out.push_str(&format!("    {}\n", cells.join(" ")));
+    }
+    out.push_str("];\n");
+    out
+}
