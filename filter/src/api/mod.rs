@@ -2,6 +2,7 @@
 //! streaming formats.
 
 pub mod errors;
+pub mod ratelimit;
 mod route;
 pub mod sse;
 pub mod usage;

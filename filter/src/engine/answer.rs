@@ -1,9 +1,13 @@
 //! The answer's path back to the client: pseudonyms restored (in JSON and in SSE
 //! streams, event by event), answers optionally scanned, usage read.
 
+use super::signals::OutputVolume;
 use super::{Engine, Exchange, HeaderEdit};
+use crate::api::ratelimit;
 use crate::api::sse::{SseEvent, SseSplitter};
+use crate::api::usage::{is_usage_only_chunk, usage_from_json, StreamUsage};
 use crate::json::{self, Json};
+use crate::limits::{Budgets, Store};
 use crate::redact::apply::{Redactor, RequestRedaction};
 use crate::redact::restore::{Restorer, StreamRestorer};
 use crate::redact::walk;
@@ -33,6 +37,7 @@ pub struct AnswerPlan {
 pub struct AnswerStream {
     splitter: SseSplitter,
     channels: BTreeMap<String, Channel>,
+    usage: Option<StreamUsage>,
 }
 
 /// One streamed text channel (a choice, a content block, an output item).
@@ -50,14 +55,18 @@ impl Engine {
         exchange: &mut Exchange,
         status: u16,
         headers: &[(String, String)],
+        store: &dyn Store,
+        now_ms: u64,
     ) -> AnswerPlan {
         exchange.status = status;
+        let accounting = exchange.reservation.is_some() || exchange.strip_usage_chunk;
         let content_type = headers
             .iter()
             .find(|(k, _)| k == "content-type")
             .map(|(_, v)| v.to_ascii_lowercase())
             .unwrap_or_default();
-        let edits_body = exchange.restorer.is_some() || self.policy.redact.scan_responses;
+        let edits_body =
+            exchange.restorer.is_some() || self.policy.redact.scan_responses || accounting;
         let mode = if !edits_body {
             AnswerMode::PassThrough
         } else if content_type.starts_with("text/event-stream") {
@@ -75,6 +84,18 @@ impl Engine {
             // The body may change length.
             edits.push(HeaderEdit::Remove("content-length".to_string()));
         }
+        let limits = self.limits(&exchange.tenant);
+        if !limits.budgets.tenant_rates().is_unlimited() || !limits.budgets.models.is_empty() {
+            let model = exchange
+                .model
+                .as_deref()
+                .or(exchange.route.azure_deployment.as_deref());
+            let state =
+                Budgets::new(store).snapshot(&limits.budgets, &exchange.tenant, model, now_ms);
+            for (k, v) in ratelimit::headers(exchange.route.provider, &state, now_ms) {
+                edits.push(HeaderEdit::Set(k, v));
+            }
+        }
         AnswerPlan {
             mode,
             headers: edits,
@@ -84,6 +105,13 @@ impl Engine {
     /// The whole JSON answer: the body to send instead, or `None` to send it as
     /// it came.
     pub fn on_answer_body(&self, exchange: &mut Exchange, body: &[u8]) -> Option<Vec<u8>> {
+        if let Some(usage) = usage_from_json(body, exchange.route.provider) {
+            let cached = self.limits(&exchange.tenant).count_cached_input();
+            exchange.answer_usage = Some((usage.charged_tokens(cached), usage.output));
+        }
+        if exchange.restorer.is_none() && !self.policy.redact.scan_responses {
+            return None;
+        }
         let mut doc = json::parse(body, self.max_depth()).ok()?;
         let changed = self.restore_and_scan(exchange, &mut doc);
         changed.then(|| doc.to_bytes())
@@ -98,6 +126,10 @@ impl Engine {
         end_of_stream: bool,
     ) -> Vec<u8> {
         let mut out = Vec::with_capacity(chunk.len());
+        let provider = exchange.route.provider;
+        stream
+            .usage
+            .get_or_insert_with(|| StreamUsage::new(provider));
         let mut events = stream.splitter.push(chunk);
         if end_of_stream {
             events.extend(stream.splitter.finish());
@@ -118,6 +150,17 @@ impl Engine {
         event: SseEvent,
         out: &mut Vec<u8>,
     ) {
+        if let Some(usage) = stream.usage.as_mut() {
+            usage.observe(&event);
+        }
+        if exchange.strip_usage_chunk && is_usage_only_chunk(&event) {
+            // customs asked for this chunk; the client did not.
+            return;
+        }
+        if exchange.restorer.is_none() && !self.policy.redact.scan_responses {
+            out.extend_from_slice(&event.raw);
+            return;
+        }
         let Ok(mut doc) = json::parse(event.data.as_bytes(), self.max_depth()) else {
             // `[DONE]`, comments, anything not JSON: the stream's end markers pass
             // after any held text.
@@ -162,6 +205,55 @@ impl Engine {
         } else {
             out.extend_from_slice(&event.raw);
         }
+    }
+
+    /// The exchange is over (answered, failed, or the client went away): settle
+    /// the reservation with what the exchange really cost, and count the output
+    /// toward the tenant's hourly volume. Returns the output tokens.
+    pub fn finish(
+        &self,
+        exchange: &mut Exchange,
+        stream: &AnswerStream,
+        store: &dyn Store,
+        now_ms: u64,
+    ) -> u64 {
+        let limits = self.limits(&exchange.tenant);
+        let cached = limits.count_cached_input();
+        let prompt = exchange.prompt_tokens;
+        let (used, output) = if exchange.reason.is_some() {
+            (0, 0)
+        } else if exchange.status == 0 {
+            // Sent, but no answer reached the client: the provider still read
+            // the prompt.
+            (prompt, 0)
+        } else if exchange.status >= 400 {
+            (0, 0)
+        } else if let Some(usage) = exchange.answer_usage {
+            usage
+        } else if let Some(s) = &stream.usage {
+            let used = s.charge(prompt, cached);
+            let output = s
+                .reported()
+                .map_or(s.streamed_output_estimate(), |u| u.output);
+            (used, output)
+        } else {
+            let reserved = exchange.reservation.as_ref().map_or(prompt, |r| r.tokens());
+            (reserved, reserved.saturating_sub(prompt))
+        };
+        exchange.tokens_used = Some(used);
+        if let Some(reservation) = exchange.reservation.as_mut() {
+            let charge = used.saturating_mul(exchange.charge_factor);
+            if Budgets::new(store)
+                .settle(reservation, charge, now_ms)
+                .is_err()
+            {
+                exchange.signals.push("settle_failed");
+            }
+        }
+        if self.policy.signals.output_tokens_per_hour.is_some() && output > 0 {
+            let _ = OutputVolume::add(store, &exchange.tenant, output, now_ms);
+        }
+        output
     }
 
     /// Sends every channel's held-back text in an event shaped like that

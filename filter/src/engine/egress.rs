@@ -5,17 +5,9 @@ use crate::policy::PolicyError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The `egress` section: rules for every tenant, with per-tenant replacements.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct EgressConfig {
-    #[serde(flatten)]
-    pub rules: EgressRules,
-    /// Per-tenant rules, replacing the defaults above for that tenant.
-    #[serde(default)]
-    pub tenants: BTreeMap<String, EgressRules>,
-}
+/// The `egress` section: rules for every tenant, and under `tenants` per-tenant
+/// rules that replace them for that tenant.
+pub type EgressConfig = EgressRules;
 
 /// One set of rules. Model patterns match exactly, or by prefix with a trailing
 /// `*` (`gpt-4o*`).
@@ -32,26 +24,32 @@ pub struct EgressRules {
     /// Path prefixes refused (fine-tuning, files, batches: `/v1/files`).
     #[serde(default)]
     pub deny_paths: Vec<String>,
+    /// Per-tenant rules, replacing the rules above for that tenant.
+    #[serde(default)]
+    pub tenants: BTreeMap<String, EgressRules>,
 }
 
-impl EgressConfig {
+impl EgressRules {
     pub fn validate(&self) -> Result<(), PolicyError> {
-        self.rules.validate()?;
+        self.validate_rules()?;
         for (tenant, rules) in &self.tenants {
-            rules
-                .validate()
-                .map_err(|e| e.within(&format!("tenants.{tenant}")))?;
+            let field = format!("tenants.{tenant}");
+            if !rules.tenants.is_empty() {
+                return Err(PolicyError::new(
+                    format!("{field}.tenants"),
+                    "tenant rules cannot nest",
+                ));
+            }
+            rules.validate_rules().map_err(|e| e.within(&field))?;
         }
         Ok(())
     }
 
     pub fn for_tenant(&self, tenant: &str) -> &EgressRules {
-        self.tenants.get(tenant).unwrap_or(&self.rules)
+        self.tenants.get(tenant).unwrap_or(self)
     }
-}
 
-impl EgressRules {
-    fn validate(&self) -> Result<(), PolicyError> {
+    fn validate_rules(&self) -> Result<(), PolicyError> {
         let check = |field: &str, pats: &[String]| {
             for (i, p) in pats.iter().enumerate() {
                 if p.trim_end_matches('*').is_empty()

@@ -5,15 +5,18 @@
 mod answer;
 mod egress;
 mod request;
+mod signals;
 mod tenant;
 
 pub use answer::{AnswerMode, AnswerPlan, AnswerStream};
 pub use egress::{EgressConfig, EgressRules};
+pub use signals::{OutputVolume, SignalAction, SignalRules, Threshold};
 
 pub use tenant::key_hash;
 
 use crate::api::{recognize, ErrorReply, Route, Shape};
 use crate::detect::Scanner;
+use crate::limits::{LimitsConfig, Reservation};
 use crate::policy::{Policy, PolicyError, UnknownRoutes};
 use crate::redact::fields::FieldPath;
 use crate::redact::restore::Restorer;
@@ -89,7 +92,7 @@ pub enum Verdict {
 #[derive(Debug)]
 pub enum HeadStep {
     /// Refuse now.
-    Respond(LocalReply),
+    Respond(Exchange, LocalReply),
     /// Hold the headers and buffer the body; call `on_request_body` at its end.
     AwaitBody(Exchange),
     /// There is no body: forward with these edits.
@@ -128,6 +131,18 @@ pub struct Exchange {
     pub signals: Vec<&'static str>,
     /// The answer's status (0 until it arrives).
     pub status: u16,
+    /// Estimated prompt tokens.
+    pub prompt_tokens: u64,
+    /// Tokens held against the budgets until the answer settles them.
+    pub reservation: Option<Reservation>,
+    /// How many times over the request is charged (a throttle signal).
+    pub charge_factor: u64,
+    /// customs asked for usage in the stream: strip that chunk from the answer.
+    pub strip_usage_chunk: bool,
+    /// Usage read from a JSON answer: (tokens to charge, output tokens).
+    pub answer_usage: Option<(u64, u64)>,
+    /// What the exchange was finally charged.
+    pub tokens_used: Option<u64>,
     /// Findings per category in the answer, when answers are scanned.
     pub answer_categories: BTreeMap<String, u32>,
 }
@@ -140,6 +155,9 @@ pub struct Engine {
     remove_fields: Vec<FieldPath>,
     /// Tenants the policy names; metrics fold every other tenant into `other`.
     known_tenants: BTreeSet<String>,
+    /// Effective limits per tenant with overrides, and for every other tenant.
+    tenant_limits: BTreeMap<String, LimitsConfig>,
+    default_limits: LimitsConfig,
 }
 
 impl Engine {
@@ -158,16 +176,32 @@ impl Engine {
             })
             .collect::<Result<_, _>>()?;
         let known_tenants = known_tenants(&policy);
+        let tenant_limits = policy
+            .limits
+            .tenants
+            .keys()
+            .map(|t| (t.clone(), policy.limits.for_tenant(t)))
+            .collect();
+        let default_limits = policy.limits.for_tenant("");
         Ok(Engine {
             policy,
             scanner,
             remove_fields,
             known_tenants,
+            tenant_limits,
+            default_limits,
         })
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The limits that apply to `tenant`.
+    pub fn limits(&self, tenant: &str) -> &LimitsConfig {
+        self.tenant_limits
+            .get(tenant)
+            .unwrap_or(&self.default_limits)
     }
 
     /// The body size over which a request is refused.
@@ -195,10 +229,17 @@ impl Engine {
             signals: Vec::new(),
             status: 0,
             answer_categories: BTreeMap::new(),
+            prompt_tokens: 0,
+            reservation: None,
+            charge_factor: 1,
+            strip_usage_chunk: false,
+            answer_usage: None,
+            tokens_used: None,
             route,
         };
         if let Some(reply) = self.refuse_by_head(head, has_body, &mut exchange) {
-            return HeadStep::Respond(self.refuse(&mut exchange, "refused", reply));
+            let reply = self.refuse(&mut exchange, "refused", reply);
+            return HeadStep::Respond(exchange, reply);
         }
         if let Some(reply) = self
             .policy
@@ -209,7 +250,8 @@ impl Engine {
             if self.policy.is_shadow(&exchange.tenant) {
                 exchange.shadow_decision = Some("blocked");
             } else {
-                return HeadStep::Respond(self.refuse(&mut exchange, "blocked", reply));
+                let reply = self.refuse(&mut exchange, "blocked", reply);
+                return HeadStep::Respond(exchange, reply);
             }
         }
         if has_body && !exchange.passthrough {
@@ -320,6 +362,7 @@ fn known_tenants(policy: &Policy) -> BTreeSet<String> {
     known.extend(policy.tenants.api_keys.values().cloned());
     known.extend(policy.redact.tenant_actions.keys().cloned());
     known.extend(policy.egress.tenants.keys().cloned());
+    known.extend(policy.limits.tenants.keys().cloned());
     known.extend(policy.shadow.tenants.iter().cloned());
     known
 }
@@ -390,7 +433,7 @@ impl Engine {
             status: exchange.status,
             tokens_estimated: exchange.tokens_estimated,
             tokens_reserved: exchange.tokens_reserved,
-            tokens_used: None,
+            tokens_used: exchange.tokens_used,
             signals: exchange.signals.clone(),
             latency_us: 0,
         }

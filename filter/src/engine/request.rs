@@ -1,20 +1,28 @@
 //! The request body's path through customs: parse once, check, redact, tag.
 
+use super::signals::{OutputVolume, SignalAction};
 use super::{too_large, Ctx, Engine, Exchange, Forward, RequestHead, Verdict};
-use crate::api::ErrorReply;
+use crate::api::{ratelimit, ErrorReply, Provider, Shape};
 use crate::json::{self, Json};
+use crate::limits::{
+    check_caps, estimate_request_overhead, estimate_tokens, should_inject_include_usage, Budgets,
+    CapRefusal, OnStoreError, Refusal, RequestFacts, Store, TokenizerFamily,
+};
 use crate::redact::apply::{Redactor, RequestRedaction};
 use crate::redact::restore::Restorer;
+use crate::redact::walk;
 use crate::{redact, tags};
 
 impl Engine {
-    /// The whole body arrived: the verdict on it.
+    /// The whole body arrived: the verdict on it. `store` holds the budgets
+    /// shared by every worker.
     pub fn on_request_body(
         &self,
         head: &RequestHead,
         exchange: &mut Exchange,
         body: &[u8],
         ctx: Ctx,
+        store: &dyn Store,
     ) -> Verdict {
         // What cannot be inspected is refused, in shadow mode too: customs cannot
         // even say what it would have done.
@@ -58,11 +66,75 @@ impl Engine {
             refusal = Some(("blocked", reply));
         }
 
+        // Token accounting runs on the texts as they will be forwarded.
+        let limits = self.limits(&exchange.tenant);
+        let family = match exchange.route.provider {
+            Provider::OpenAi => TokenizerFamily::OpenAi,
+            Provider::Anthropic => TokenizerFamily::Anthropic,
+        };
+        exchange.prompt_tokens = estimate_prompt(exchange.route.shape, &mut doc, family);
+        exchange.tokens_estimated = exchange.prompt_tokens;
+        let mut to_reserve = exchange.prompt_tokens;
+        let mut max_output = None;
+        let mut n = 1;
+        match RequestFacts::from_json(exchange.route.shape, &doc, exchange.prompt_tokens)
+            .and_then(|facts| check_caps(&limits.caps, &facts).map(|outcome| (facts, outcome)))
+        {
+            Err(cap) => {
+                refusal.get_or_insert(("refused", cap_reply(cap)));
+            }
+            Ok((facts, outcome)) => {
+                for edit in &outcome.edits {
+                    doc.set(edit.field.name(), Json::from(edit.value));
+                    changed = true;
+                }
+                if should_inject_include_usage(limits, &facts) {
+                    set_include_usage(&mut doc);
+                    exchange.strip_usage_chunk = true;
+                    changed = true;
+                }
+                to_reserve = outcome.tokens_to_reserve(&facts);
+                max_output = facts.max_output.iter().map(|(_, v)| *v).max();
+                n = facts.n;
+            }
+        }
+
+        let signals = &self.policy.signals;
+        let hour_output = signals
+            .output_tokens_per_hour
+            .and_then(|_| OutputVolume::read(store, &exchange.tenant, ctx.now_ms).ok());
+        let raised = signals.evaluate(&doc, n, max_output, hour_output);
+        exchange.signals = raised.names.clone();
+        match raised.action {
+            SignalAction::Block => {
+                let reply = ErrorReply::new(
+                    403,
+                    "customs_bulk_extraction",
+                    format!(
+                        "the request matches bulk-extraction signals ({}) that the policy blocks",
+                        raised.names.join(", ")
+                    ),
+                );
+                refusal.get_or_insert(("blocked", reply));
+            }
+            SignalAction::Throttle => exchange.charge_factor = signals.throttle_factor,
+            SignalAction::Tag => {}
+        }
+
         if let Some((decision, reply)) = refusal {
             if !shadow {
                 return Verdict::Respond(self.refuse(exchange, decision, reply));
             }
             exchange.shadow_decision = Some(decision);
+        } else {
+            let charge = to_reserve.saturating_mul(exchange.charge_factor);
+            match self.reserve(exchange, store, charge, ctx.now_ms) {
+                Ok(()) => {}
+                Err(reply) if !shadow => {
+                    return Verdict::Respond(self.refuse(exchange, "limited", reply));
+                }
+                Err(_) => exchange.shadow_decision = Some("limited"),
+            }
         }
         if shadow {
             // Nothing is enforced: the body goes as it came, tagged with what
@@ -128,6 +200,56 @@ impl Engine {
         }
     }
 
+    /// Holds `tokens` against the tenant's budgets, or says why not (429 with
+    /// `retry-after` and rate-limit headers; 503 when the store fails closed).
+    fn reserve(
+        &self,
+        exchange: &mut Exchange,
+        store: &dyn Store,
+        tokens: u64,
+        now_ms: u64,
+    ) -> Result<(), ErrorReply> {
+        let limits = self.limits(&exchange.tenant);
+        let budgets = Budgets::new(store);
+        let model = exchange
+            .model
+            .as_deref()
+            .or(exchange.route.azure_deployment.as_deref());
+        match budgets.reserve(&limits.budgets, &exchange.tenant, model, tokens, now_ms) {
+            Ok(reservation) => {
+                exchange.tokens_reserved = reservation.tokens();
+                exchange.reservation = Some(reservation);
+                Ok(())
+            }
+            Err(Refusal::StoreUnavailable) if limits.on_store_error() == OnStoreError::Open => {
+                exchange.signals.push("budget_store_unavailable");
+                Ok(())
+            }
+            Err(refusal) => {
+                let (status, code, retry) = match &refusal {
+                    Refusal::OverLimit(l) => (
+                        429,
+                        "customs_budget_exceeded",
+                        Some(l.retry_after_secs.max(1)),
+                    ),
+                    Refusal::TooLarge(_) => (413, "customs_request_exceeds_budget", None),
+                    Refusal::StoreUnavailable => (503, "customs_budget_store_unavailable", Some(1)),
+                };
+                let mut reply = ErrorReply::new(status, code, refusal.message());
+                if let Some(secs) = retry {
+                    reply
+                        .headers
+                        .push(("retry-after".to_string(), secs.to_string()));
+                }
+                let state = budgets.snapshot(&limits.budgets, &exchange.tenant, model, now_ms);
+                reply
+                    .headers
+                    .extend(ratelimit::headers(exchange.route.provider, &state, now_ms));
+                Err(reply)
+            }
+        }
+    }
+
     pub(super) fn max_depth(&self) -> usize {
         usize::try_from(self.policy.request.max_json_depth).unwrap_or(usize::MAX)
     }
@@ -150,4 +272,38 @@ fn plain_name(name: &str) -> Option<String> {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'@')
         });
     ok.then(|| name.to_string())
+}
+
+/// The prompt's estimated tokens: every text the model will see, plus framing.
+fn estimate_prompt(shape: Shape, doc: &mut Json, family: TokenizerFamily) -> u64 {
+    let mut total: u64 = 0;
+    for slot in walk::text_slots(shape, doc) {
+        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot;
+        total = total.saturating_add(u64::from(estimate_tokens(text, family)));
+    }
+    let messages = doc
+        .get("messages")
+        .and_then(Json::as_array)
+        .map_or(0, Vec::len);
+    total.saturating_add(u64::from(estimate_request_overhead(messages)))
+}
+
+/// Asks an OpenAI stream to report its usage in a last chunk.
+fn set_include_usage(doc: &mut Json) {
+    match doc.get_mut("stream_options") {
+        Some(options @ Json::Object(_)) => options.set("include_usage", Json::Bool(true)),
+        _ => doc.set(
+            "stream_options",
+            Json::Object(vec![("include_usage".to_string(), Json::Bool(true))]),
+        ),
+    }
+}
+
+fn cap_reply(cap: CapRefusal) -> ErrorReply {
+    let code = match cap.status {
+        413 => "customs_prompt_too_long",
+        403 => "customs_model_not_allowed",
+        _ => "customs_cap_exceeded",
+    };
+    ErrorReply::new(cap.status, code, cap.message)
 }

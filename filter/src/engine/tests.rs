@@ -31,9 +31,11 @@ fn run(engine: &Engine, head: &RequestHead, body: &[u8]) -> Verdict {
         random: 7,
     };
     match engine.on_request_head(head, !body.is_empty(), ctx) {
-        HeadStep::Respond(r) => Verdict::Respond(r),
+        HeadStep::Respond(_, r) => Verdict::Respond(r),
         HeadStep::Forward(_, f) => Verdict::Forward(f),
-        HeadStep::AwaitBody(mut ex) => engine.on_request_body(head, &mut ex, body, ctx),
+        HeadStep::AwaitBody(mut ex) => {
+            engine.on_request_body(head, &mut ex, body, ctx, &crate::limits::MemoryStore::new())
+        }
     }
 }
 

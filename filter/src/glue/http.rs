@@ -3,6 +3,7 @@
 
 use super::host;
 use super::metrics::Metrics;
+use super::store::SharedData;
 use crate::engine::{
     AnswerMode, AnswerStream, Ctx, Engine, Exchange, Forward, HeadStep, HeaderEdit, LocalReply,
     RequestHead, Verdict,
@@ -142,13 +143,14 @@ impl HttpContext for Stream {
     }
 
     fn on_log(&mut self) {
-        let (Some(engine), Some(exchange)) = (self.engine.as_ref(), self.exchange.as_ref()) else {
+        let (Some(engine), Some(exchange)) = (self.engine.clone(), self.exchange.as_mut()) else {
             return;
         };
+        let output = engine.finish(exchange, &self.answer_stream, &SharedData, host::now_ms());
         let mut record = engine.audit_record(exchange, host::now_ms());
         record.latency_us = self.spent_ns / 1000;
         host::log(LogLevel::Info, &record.to_line());
-        for (name, by) in engine.counters(exchange, 0) {
+        for (name, by) in engine.counters(exchange, output) {
             self.metrics.count(&name, by);
         }
         self.metrics
@@ -172,7 +174,10 @@ impl Stream {
         };
         self.head = RequestHead::new(&pseudo(":method"), &pseudo(":path"), headers.clone());
         match engine.on_request_head(&self.head, !end_of_stream, Self::ctx()) {
-            HeadStep::Respond(reply) => self.respond(&reply),
+            HeadStep::Respond(exchange, reply) => {
+                self.exchange = Some(exchange);
+                self.respond(&reply)
+            }
             HeadStep::AwaitBody(exchange) => {
                 self.exchange = Some(exchange);
                 // Hold the headers until the body has been inspected: the host runs
@@ -210,7 +215,8 @@ impl Stream {
             self.exchange = Some(exchange);
             return self.fail_closed("reading the body failed");
         };
-        let verdict = engine.on_request_body(&self.head, &mut exchange, &body, Self::ctx());
+        let verdict =
+            engine.on_request_body(&self.head, &mut exchange, &body, Self::ctx(), &SharedData);
         self.exchange = Some(exchange);
         match verdict {
             Verdict::Respond(reply) => self.respond(&reply),
@@ -230,7 +236,7 @@ impl Stream {
             .find(|(k, _)| k == ":status")
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
-        let plan = engine.on_answer_head(exchange, status, &headers);
+        let plan = engine.on_answer_head(exchange, status, &headers, &SharedData, host::now_ms());
         self.answer_mode = plan.mode;
         // A failed edit of the answer's headers loses a tag, never data: carry on.
         Self::edit_headers(MapType::HttpResponseHeaders, &plan.headers);

@@ -5,6 +5,7 @@ mod host;
 mod http;
 mod metrics;
 mod root;
+mod store;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);

@@ -32,6 +32,9 @@ pub struct LimitsConfig {
     /// Charge input tokens read from the provider's prompt cache (default true).
     /// Reasoning tokens are always charged: providers count them in the output.
     pub count_cached_input: Option<bool>,
+    /// Per-tenant overrides, laid over the settings above for that tenant.
+    #[serde(default)]
+    pub tenants: BTreeMap<String, LimitsConfig>,
 }
 
 /// What to do when the budget store fails.
@@ -210,11 +213,30 @@ impl LimitsConfig {
             on_store_error: over.on_store_error.or(self.on_store_error),
             inject_include_usage: over.inject_include_usage.or(self.inject_include_usage),
             count_cached_input: over.count_cached_input.or(self.count_cached_input),
+            tenants: BTreeMap::new(),
+        }
+    }
+
+    /// The effective settings for `tenant`.
+    pub fn for_tenant(&self, tenant: &str) -> LimitsConfig {
+        match self.tenants.get(tenant) {
+            Some(over) => self.merged(over),
+            None => self.merged(&LimitsConfig::default()),
         }
     }
 
     /// Check the section; error fields are relative to it (`budgets.tokens_per_minute`).
     pub fn validate(&self) -> Result<(), PolicyError> {
+        for (tenant, over) in &self.tenants {
+            let field = format!("tenants.{tenant}");
+            if !over.tenants.is_empty() {
+                return Err(PolicyError::new(
+                    format!("{field}.tenants"),
+                    "tenant overrides cannot nest",
+                ));
+            }
+            self.merged(over).validate().map_err(|e| e.within(&field))?;
+        }
         self.budgets.validate().map_err(|e| e.within("budgets"))?;
         self.caps.validate().map_err(|e| e.within("caps"))?;
         // An output cap above the smallest token budget means every request that

@@ -17,7 +17,8 @@ pub use sections::{
 };
 
 use crate::detect::{Category, ScannerConfig};
-use crate::engine::EgressConfig;
+use crate::engine::{EgressConfig, SignalRules};
+use crate::limits::LimitsConfig;
 use crate::redact::RedactRules;
 use serde::Deserialize;
 
@@ -50,6 +51,12 @@ pub struct Policy {
     /// Which models and routes each tenant may reach.
     #[serde(default)]
     pub egress: EgressConfig,
+    /// Per-request caps and token budgets.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Bulk-extraction signals and what they trigger.
+    #[serde(default)]
+    pub signals: SignalRules,
     /// Evaluate, tag, count and log everything, enforce nothing.
     #[serde(default)]
     pub shadow: ShadowRules,
@@ -107,6 +114,8 @@ impl Policy {
             .validate(&known)
             .map_err(|e| e.within("redact"))?;
         self.egress.validate().map_err(|e| e.within("egress"))?;
+        self.limits.validate().map_err(|e| e.within("limits"))?;
+        self.signals.validate().map_err(|e| e.within("signals"))?;
         for (i, t) in self.shadow.tenants.iter().enumerate() {
             check_name(&format!("shadow.tenants[{i}]"), t)?;
         }

@@ -132,7 +132,12 @@ pub fn verify(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::expect_used,
+        clippy::panic
+    )]
     use super::*;
 
     fn claims(body: &[u8], kid: &str) -> Claims {
