@@ -1,0 +1,484 @@
+//! Valid sensitive values of every built-in category, with check digits
+//! computed, in the forms people write them.
+
+use crate::checks;
+use crate::rng::{Rng, BASE62, BASE64, BASE64URL, DIGITS, HEX, UPPER};
+
+/// Every built-in category, in the filter's order.
+pub const CATEGORIES: &[&str] = &[
+    "email",
+    "phone",
+    "cn_resident_id",
+    "cn_credit_code",
+    "us_ssn",
+    "payment_card",
+    "iban",
+    "ipv4",
+    "ipv6",
+    "openai_key",
+    "anthropic_key",
+    "aws_access_key",
+    "github_token",
+    "slack_token",
+    "google_api_key",
+    "stripe_key",
+    "private_key",
+    "jwt",
+];
+
+/// One value to hide in a request.
+pub struct Value {
+    /// As usually written: `13812345678`, `4111111111111111`.
+    pub plain: String,
+    /// Written with spaces, dashes or dots between digit groups, for the kinds
+    /// people write so (`138 1234 5678`, `4111-1111-1111-1111`).
+    pub separated: Option<String>,
+    /// Words that must stand right before the value for it to mean anything
+    /// (a bare nine-digit SSN).
+    pub context: Option<&'static str>,
+    /// What must not cross, in any form: the identifying part of the value.
+    pub label: String,
+}
+
+impl Value {
+    fn new(plain: String, label: String) -> Value {
+        Value {
+            plain,
+            separated: None,
+            context: None,
+            label,
+        }
+    }
+
+    fn separated(mut self, separated: String) -> Value {
+        self.separated = Some(separated);
+        self
+    }
+}
+
+/// A fresh valid value of `category`.
+pub fn make(category: &str, rng: &mut Rng) -> Value {
+    match category {
+        "email" => email(rng),
+        "phone" => phone(rng),
+        "cn_resident_id" => resident_id(rng),
+        "cn_credit_code" => credit_code(rng),
+        "us_ssn" => ssn(rng),
+        "payment_card" => card(rng),
+        "iban" => iban(rng),
+        "ipv4" => ipv4(rng),
+        "ipv6" => ipv6(rng),
+        "openai_key" => token(openai_key(rng)),
+        "anthropic_key" => token(anthropic_key(rng)),
+        "aws_access_key" => token(aws_key(rng)),
+        "github_token" => token(github_token(rng)),
+        "slack_token" => token(slack_token(rng)),
+        "google_api_key" => token(format!("AIza{}", rng.string(BASE64URL, 35))),
+        "stripe_key" => token(stripe_key(rng)),
+        "private_key" => private_key(rng),
+        "jwt" => token(jwt(rng)),
+        other => panic!("no generator for category {other:?}"),
+    }
+}
+
+fn token(t: String) -> Value {
+    Value::new(t.clone(), t)
+}
+
+const GIVEN: &[&str] = &[
+    "alice", "bob", "carol", "dana", "erik", "fatima", "li.na", "wang.wei", "zhangsan", "chen_jie",
+    "liu.yang", "maria", "j.smith", "o.brien", "kim", "priya", "yuki.tanaka", "ops", "finance",
+];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "mail.example.co.uk",
+    "corp-mail.io",
+    "example.cn",
+    "163.com",
+    "qq.com",
+    "outlook.com",
+    "fintech-example.com.cn",
+    "xn--fiqs8s.example",
+];
+
+fn email(rng: &mut Rng) -> Value {
+    let local = match rng.below(5) {
+        0 => format!("{}{}", rng.pick(GIVEN), rng.range(1, 99)),
+        1 => format!("{}+{}", rng.pick(GIVEN), rng.pick(&["billing", "cs", "2024", "news"])),
+        2 => format!("1{}{}", rng.range(3, 9), rng.digits(9)),
+        _ => rng.pick(GIVEN).to_string(),
+    };
+    let address = format!("{local}@{}", rng.pick(DOMAINS));
+    let label = address.to_lowercase();
+    Value::new(address, label)
+}
+
+const MOBILE_PREFIXES: &[&str] = &[
+    "130", "131", "132", "133", "135", "136", "137", "138", "139", "145", "147", "150", "151",
+    "152", "153", "155", "156", "157", "158", "159", "166", "176", "177", "178", "180", "181",
+    "182", "185", "186", "187", "188", "189", "191", "195", "198", "199",
+];
+
+fn phone(rng: &mut Rng) -> Value {
+    if rng.chance(1, 3) {
+        return international_phone(rng);
+    }
+    let number = format!("{}{}", rng.pick(MOBILE_PREFIXES), rng.digits(8));
+    let (a, b, c) = (&number[..3], &number[3..7], &number[7..]);
+    let plain = match rng.below(5) {
+        0 => format!("+86{number}"),
+        1 => format!("+86 {number}"),
+        2 => format!("0086{number}"),
+        _ => number.clone(),
+    };
+    let separated = match rng.below(7) {
+        0 => format!("{a} {b} {c}"),
+        1 => format!("{a}-{b}-{c}"),
+        2 => format!("{a}.{b}.{c}"),
+        3 => format!("+86 {a} {b} {c}"),
+        4 => format!("+86-{a}-{b}-{c}"),
+        5 => format!("{a} {b}{c}"),
+        _ => format!("(+86) {a}-{b}-{c}"),
+    };
+    Value::new(plain, number.clone()).separated(separated)
+}
+
+/// A foreign number with its country code, as each country groups it.
+fn international_phone(rng: &mut Rng) -> Value {
+    let n = |rng: &mut Rng, k| rng.digits(k);
+    let (code, groups): (&str, Vec<String>) = match rng.below(7) {
+        0 => ("44", vec!["20".into(), format!("7{}", n(rng, 3)), n(rng, 4)]),
+        1 => {
+            let area = format!("{}{}", rng.range(2, 9), n(rng, 2));
+            let exchange = format!("{}{}", rng.range(2, 9), n(rng, 2));
+            ("1", vec![area, exchange, n(rng, 4)])
+        }
+        2 => ("49", vec!["30".into(), format!("{}{}", rng.range(2, 9), n(rng, 6))]),
+        3 => {
+            let mut g = vec![rng.range(1, 5).to_string()];
+            g.extend((0..4).map(|_| n(rng, 2)));
+            ("33", g)
+        }
+        4 => ("81", vec!["3".into(), n(rng, 4), n(rng, 4)]),
+        5 => ("65", vec![format!("{}{}", rng.range(6, 9), n(rng, 3)), n(rng, 4)]),
+        _ => ("852", vec![format!("{}{}", rng.range(5, 9), n(rng, 3)), n(rng, 4)]),
+    };
+    let national = groups.concat();
+    let plain = format!("+{code}{national}");
+    let separated = if code == "1" && rng.chance(1, 2) {
+        format!("+1 ({}) {}-{}", groups[0], groups[1], groups[2])
+    } else {
+        let sep = if code == "81" || rng.chance(1, 4) { "-" } else { " " };
+        format!("+{code} {}", groups.join(sep))
+    };
+    Value::new(plain, national).separated(separated)
+}
+
+const REGIONS: &[&str] = &[
+    "110101", "110105", "110108", "120101", "130102", "140105", "210102", "220102", "310101",
+    "310104", "310115", "320102", "320106", "330106", "340104", "350102", "360102", "370102",
+    "410105", "420106", "430104", "440104", "440305", "440306", "450103", "460105", "500103",
+    "510104", "510107", "520102", "530102", "610113", "620102", "650102",
+];
+
+fn resident_id(rng: &mut Rng) -> Value {
+    let year = rng.range(1950, 2005);
+    let month = rng.range(1, 12);
+    let day = rng.range(1, checks::days_in(year, month));
+    let first17 = format!(
+        "{}{year}{month:02}{day:02}{:03}",
+        rng.pick(REGIONS),
+        rng.range(1, 999)
+    );
+    let check = checks::resident_id_check(&first17);
+    let id = format!("{first17}{check}");
+    let plain = if check == 'X' && rng.chance(1, 3) {
+        id.to_lowercase()
+    } else {
+        id.clone()
+    };
+    let sep = if rng.chance(1, 3) { "-" } else { " " };
+    let separated = format!("{}{sep}{}{sep}{}", &plain[..6], &plain[6..14], &plain[14..]);
+    Value::new(plain, id).separated(separated)
+}
+
+fn credit_code(rng: &mut Rng) -> Value {
+    let kind = rng.pick(&["91", "91", "91", "92", "93", "12", "52"]);
+    let org_body = if rng.chance(1, 2) {
+        rng.digits(8)
+    } else {
+        let letters: Vec<u8> = checks::CREDIT_ALPHABET[10..].to_vec();
+        format!("MA{}", rng.string(&[DIGITS, &letters].concat(), 6))
+    };
+    let org_check = checks::organisation_code_check(&org_body);
+    let first17 = format!("{kind}{}{org_body}{org_check}", rng.pick(REGIONS));
+    let code = format!("{first17}{}", checks::credit_code_check(&first17));
+    Value::new(code.clone(), code)
+}
+
+fn ssn(rng: &mut Rng) -> Value {
+    let area = loop {
+        let a = rng.range(1, 899);
+        if a != 666 {
+            break a;
+        }
+    };
+    let (group, serial) = (rng.range(1, 99), rng.range(1, 9999));
+    let digits = format!("{area:03}{group:02}{serial:04}");
+    let dashed = format!("{area:03}-{group:02}-{serial:04}");
+    let spaced = format!("{area:03} {group:02} {serial:04}");
+    if rng.chance(1, 4) {
+        // Nine bare digits mean an SSN only when named as one.
+        let mut v = Value::new(digits.clone(), digits).separated(spaced);
+        v.context = Some("SSN");
+        return v;
+    }
+    Value::new(dashed, digits).separated(spaced)
+}
+
+/// A card of one of the brands, completed with its Luhn digit.
+fn card(rng: &mut Rng) -> Value {
+    let (prefix, len) = match rng.below(12) {
+        0..=3 => ("4".to_string(), *rng.pick(&[16, 16, 16, 13, 19])),
+        4 | 5 => (rng.range(51, 55).to_string(), 16),
+        6 => (rng.range(2221, 2720).to_string(), 16),
+        7 => (rng.pick(&["34", "37"]).to_string(), 15),
+        8 | 9 => (format!("62{}", rng.range(10, 99)), *rng.pick(&[16, 19])),
+        10 => (rng.range(3528, 3589).to_string(), 16),
+        _ => (rng.pick(&["6011", "65"]).to_string(), 16),
+    };
+    let body = format!("{prefix}{}", rng.digits(len - 1 - prefix.len()));
+    let number = format!("{body}{}", checks::luhn_digit(&body));
+    debug_assert!(checks::card_valid(&number));
+    let sizes: &[usize] = match len {
+        15 => &[4, 6, 5],
+        13 => &[4, 3, 3, 3],
+        19 if rng.chance(1, 3) => &[6, 13],
+        19 => &[4, 4, 4, 4, 3],
+        _ => &[4, 4, 4, 4],
+    };
+    let mut groups = Vec::new();
+    let mut at = 0;
+    for size in sizes {
+        groups.push(&number[at..at + size]);
+        at += size;
+    }
+    let separated = match rng.below(10) {
+        0..=4 => groups.join(" "),
+        5..=7 => groups.join("-"),
+        8 => groups.join("."),
+        _ => {
+            // Mixed separators, one per gap.
+            let mut out = groups[0].to_string();
+            for (i, g) in groups[1..].iter().enumerate() {
+                out.push([' ', '-', '.'][i % 3]);
+                out.push_str(g);
+            }
+            out
+        }
+    };
+    Value::new(number.clone(), number).separated(separated)
+}
+
+fn iban(rng: &mut Rng) -> Value {
+    let d = |rng: &mut Rng, k| rng.digits(k);
+    let alnum = |rng: &mut Rng, k| rng.string(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", k);
+    let (country, bban) = match rng.below(12) {
+        0 | 1 => ("DE", d(rng, 18)),
+        2 => ("GB", format!("{}{}", rng.string(UPPER, 4), d(rng, 14))),
+        3 => ("FR", format!("{}{}{}", d(rng, 10), alnum(rng, 11), d(rng, 2))),
+        4 => ("NL", format!("{}{}", rng.string(UPPER, 4), d(rng, 10))),
+        5 => ("CH", format!("{}{}", d(rng, 5), alnum(rng, 12))),
+        6 => ("ES", d(rng, 20)),
+        7 => ("IT", format!("{}{}{}", rng.string(UPPER, 1), d(rng, 10), alnum(rng, 12))),
+        8 => ("BE", d(rng, 12)),
+        9 => ("NO", d(rng, 11)),
+        10 => ("PL", d(rng, 24)),
+        _ => ("AE", d(rng, 19)),
+    };
+    let iban = checks::iban(country, &bban);
+    debug_assert!(checks::iban_valid(&iban));
+    let spaced: Vec<String> = iban
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    let plain = if rng.chance(1, 6) {
+        iban.to_lowercase()
+    } else {
+        iban.clone()
+    };
+    Value::new(plain, iban).separated(spaced.join(" "))
+}
+
+fn ipv4(rng: &mut Rng) -> Value {
+    let o = |rng: &mut Rng| rng.range(0, 255);
+    let address = match rng.below(5) {
+        0 => format!("10.{}.{}.{}", o(rng), o(rng), rng.range(1, 254)),
+        1 => format!("192.168.{}.{}", o(rng), rng.range(1, 254)),
+        2 => format!("172.{}.{}.{}", rng.range(16, 31), o(rng), rng.range(1, 254)),
+        _ => format!("{}.{}.{}.{}", rng.range(1, 223), o(rng), o(rng), rng.range(1, 254)),
+    };
+    let plain = match rng.below(4) {
+        0 => format!("{address}:{}", rng.pick(&["22", "443", "5432", "8080"])),
+        _ => address.clone(),
+    };
+    Value::new(plain, address)
+}
+
+fn ipv6(rng: &mut Rng) -> Value {
+    let mut h = || format!("{:x}", rng.range(0x100, 0xffff));
+    let address = match rng.below(6) {
+        0 => format!("2001:db8:{}:{}::{}", h(), h(), h()),
+        1 => (0..8).map(|_| h()).collect::<Vec<_>>().join(":"),
+        2 => format!("fe80::{}:{}:{}:{}", h(), h(), h(), h()),
+        3 => format!("240e:{}:{}:{}::{}", h(), h(), h(), h()),
+        4 => format!("2408:{}:{}::{}:{}", h(), h(), h(), h()),
+        _ => {
+            let v4 = format!("{}.{}.{}.{}", rng.range(1, 223), rng.range(0, 255), rng.range(0, 255), rng.range(1, 254));
+            format!("::ffff:{v4}")
+        }
+    };
+    let plain = if rng.chance(1, 5) {
+        address.to_uppercase()
+    } else {
+        address.clone()
+    };
+    Value::new(plain, address)
+}
+
+fn openai_key(rng: &mut Rng) -> String {
+    match rng.below(3) {
+        0 => format!("sk-{}", rng.string(BASE62, 48)),
+        1 => format!("sk-proj-{}", rng.string(BASE64URL, 156)),
+        _ => format!("sk-svcacct-{}", rng.string(BASE64URL, 156)),
+    }
+}
+
+fn anthropic_key(rng: &mut Rng) -> String {
+    let kind = rng.pick(&["api03", "api03", "admin01"]);
+    format!("sk-ant-{kind}-{}AA", rng.string(BASE64URL, 93))
+}
+
+fn aws_key(rng: &mut Rng) -> String {
+    let prefix = rng.pick(&["AKIA", "AKIA", "ASIA"]);
+    format!("{prefix}{}", rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+}
+
+fn github_token(rng: &mut Rng) -> String {
+    if rng.chance(1, 4) {
+        return format!(
+            "github_pat_{}_{}",
+            rng.string(BASE62, 22),
+            rng.string(BASE62, 59)
+        );
+    }
+    let prefix = rng.pick(&["ghp", "ghp", "gho", "ghu", "ghs", "ghr"]);
+    format!("{prefix}_{}", rng.string(BASE62, 36))
+}
+
+fn slack_token(rng: &mut Rng) -> String {
+    match rng.below(3) {
+        0 => format!(
+            "xoxb-{}-{}-{}",
+            rng.digits(12),
+            rng.digits(13),
+            rng.string(BASE62, 24)
+        ),
+        1 => format!(
+            "xoxp-{}-{}-{}-{}",
+            rng.digits(12),
+            rng.digits(12),
+            rng.digits(13),
+            rng.string(HEX, 32)
+        ),
+        _ => format!(
+            "xapp-1-A{}-{}-{}",
+            rng.string(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10),
+            rng.digits(13),
+            rng.string(HEX, 64)
+        ),
+    }
+}
+
+fn stripe_key(rng: &mut Rng) -> String {
+    let prefix = rng.pick(&["sk_live", "sk_live", "sk_test", "rk_live"]);
+    let len = *rng.pick(&[24, 99]);
+    format!("{prefix}_{}", rng.string(BASE62, len))
+}
+
+/// A PEM private-key block; the label is its first line of key material.
+fn private_key(rng: &mut Rng) -> Value {
+    let kind = rng.pick(&["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]);
+    let lines: Vec<String> = (0..rng.range(3, 6))
+        .map(|_| rng.string(BASE64, 64))
+        .chain(std::iter::once(format!("{}==", rng.string(BASE64, 22))))
+        .collect();
+    // Pasted from a file (real newlines) or from JSON or an .env file (`\n`).
+    let newline = if rng.chance(1, 3) { "\\n" } else { "\n" };
+    let pem = format!(
+        "-----BEGIN {kind}-----{newline}{}{newline}-----END {kind}-----",
+        lines.join(newline)
+    );
+    Value::new(pem, lines[0].clone())
+}
+
+/// base64url without padding.
+fn b64url(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(BASE64URL[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+fn jwt(rng: &mut Rng) -> String {
+    let (header, sig_len) = if rng.chance(1, 2) {
+        (r#"{"alg":"HS256","typ":"JWT"}"#.to_string(), 32)
+    } else {
+        (
+            format!(r#"{{"alg":"RS256","kid":"{}","typ":"JWT"}}"#, rng.string(HEX, 16)),
+            256,
+        )
+    };
+    let iat = 1_700_000_000 + rng.range(0, 50_000_000);
+    let payload = format!(
+        r#"{{"sub":"user_{}","name":"{}","iat":{iat},"exp":{}}}"#,
+        rng.digits(6),
+        rng.pick(GIVEN),
+        iat + 3600
+    );
+    format!(
+        "{}.{}.{}",
+        b64url(header.as_bytes()),
+        b64url(payload.as_bytes()),
+        b64url(&rng.bytes(sig_len))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url() {
+        assert_eq!(b64url(b"{\"alg\""), "eyJhbGci");
+        assert_eq!(b64url(b"ab"), "YWI");
+    }
+
+    #[test]
+    fn values_are_valid() {
+        let mut rng = Rng::new(7);
+        for _ in 0..200 {
+            let card = make("payment_card", &mut rng);
+            assert!(checks::card_valid(&card.label), "{}", card.label);
+            let id = make("cn_resident_id", &mut rng).label;
+            assert_eq!(checks::resident_id_check(&id[..17]), id.chars().last().unwrap());
+            assert!(checks::iban_valid(&make("iban", &mut rng).label));
+        }
+    }
+}
