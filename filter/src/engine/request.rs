@@ -216,6 +216,8 @@ impl Engine {
             .as_deref()
             .or(exchange.route.azure_deployment.as_deref());
         match budgets.reserve(&limits.budgets, &exchange.tenant, model, tokens, now_ms) {
+            // With no budget configured nothing is held: nothing to settle later.
+            Ok(reservation) if reservation.is_settled() => Ok(()),
             Ok(reservation) => {
                 exchange.tokens_reserved = reservation.tokens();
                 exchange.reservation = Some(reservation);

@@ -85,6 +85,7 @@ impl Stream {
             host::set_state("customs.tenant", &ex.tenant);
             host::set_state("customs.request_id", &ex.request_id);
             host::set_state("customs.decision", ex.decision);
+            host::set_state("customs.tokens_reserved", &ex.tokens_reserved.to_string());
         }
         if let (Some(new_body), Some(size)) = (&forward.body, body_size) {
             if !host::set_body(BufferType::HttpRequestBody, size, new_body) {
