@@ -218,7 +218,12 @@ impl OutputVolume {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::type_complexity
+    )]
     use super::*;
     use crate::limits::MemoryStore;
 
