@@ -656,9 +656,9 @@ pub struct Report {
     pub total_err_pct: f64,
 }
 
-/// Compare [`estimate_tokens`] (OpenAI family) with exact counts: `samples` pairs a
+/// Compare [`estimate_tokens`] for `family` with exact counts: `samples` pairs a
 /// text with its exact token count. Samples with an exact count of 0 are skipped.
-pub fn accuracy_report(samples: &[(&str, u32)]) -> Report {
+pub fn accuracy_report(samples: &[(&str, u32)], family: TokenizerFamily) -> Report {
     let mut report = Report::default();
     let mut sum_abs = 0.0;
     let mut sum_signed = 0.0;
@@ -668,7 +668,7 @@ pub fn accuracy_report(samples: &[(&str, u32)]) -> Report {
         if exact == 0 {
             continue;
         }
-        let estimate = estimate_tokens(text, TokenizerFamily::OpenAi);
+        let estimate = estimate_tokens(text, family);
         let err = (f64::from(estimate) - f64::from(exact)) / f64::from(exact) * 100.0;
         sum_abs += err.abs();
         sum_signed += err;

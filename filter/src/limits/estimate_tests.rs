@@ -72,7 +72,7 @@ fn within_ten_percent_of_o200k_on_the_corpus() {
     let mut failures = Vec::new();
     for (language, samples) in corpus() {
         let counted: Vec<(&str, u32)> = samples.iter().map(|s| (s.as_str(), exact(s))).collect();
-        let report = accuracy_report(&counted);
+        let report = accuracy_report(&counted, TokenizerFamily::OpenAi);
         println!(
             "{language:10} samples {:3}  mean |err| {:4.1}%  worst {:4.1}%  bias {:+4.1}%",
             report.samples, report.mean_abs_err_pct, report.worst_pct, report.bias_pct
@@ -167,12 +167,18 @@ fn request_overhead() {
 fn report_math() {
     // Whatever the estimates are, an exact count of 0 is skipped and the report
     // aggregates the rest.
-    let r = accuracy_report(&[("hello", 1), ("hello world", 4), ("x", 0)]);
+    let r = accuracy_report(
+        &[("hello", 1), ("hello world", 4), ("x", 0)],
+        TokenizerFamily::OpenAi,
+    );
     assert_eq!(r.samples, 2);
     assert!((r.worst_pct - 50.0).abs() < 1e-9, "{r:?}");
     assert!((r.mean_abs_err_pct - 25.0).abs() < 1e-9, "{r:?}");
     assert!((r.bias_pct + 25.0).abs() < 1e-9, "{r:?}");
-    assert_eq!(accuracy_report(&[]), Report::default());
+    assert_eq!(
+        accuracy_report(&[], TokenizerFamily::OpenAi),
+        Report::default()
+    );
 }
 
 #[test]

@@ -102,60 +102,15 @@ fn sample_files(given: &[String]) -> anyhow::Result<Vec<(String, PathBuf)>> {
     Ok(files)
 }
 
-/// The filter's own report for the OpenAI family; for Anthropic the same
-/// figures, computed here, since `accuracy_report` knows only OpenAI.
 fn report(counted: &[(String, u32)], family: TokenizerFamily) -> Report {
     let pairs: Vec<(&str, u32)> = counted.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-    match family {
-        TokenizerFamily::OpenAi => accuracy_report(&pairs),
-        TokenizerFamily::Anthropic => compare(&pairs, family),
-    }
-}
-
-/// [`accuracy_report`]'s figures for any family: samples with an exact count of
-/// 0 are skipped.
-fn compare(samples: &[(&str, u32)], family: TokenizerFamily) -> Report {
-    let mut report = Report::default();
-    let (mut sum_abs, mut sum_signed) = (0.0, 0.0);
-    let (mut total_estimate, mut total_exact) = (0u64, 0u64);
-    for &(text, exact) in samples.iter().filter(|(_, exact)| *exact > 0) {
-        let estimate = estimate_tokens(text, family);
-        let err = (f64::from(estimate) - f64::from(exact)) / f64::from(exact) * 100.0;
-        sum_abs += err.abs();
-        sum_signed += err;
-        report.worst_pct = report.worst_pct.max(err.abs());
-        report.samples += 1;
-        total_estimate += u64::from(estimate);
-        total_exact += u64::from(exact);
-    }
-    if report.samples > 0 {
-        let n = report.samples as f64;
-        report.mean_abs_err_pct = sum_abs / n;
-        report.bias_pct = sum_signed / n;
-        report.total_err_pct =
-            (total_estimate as f64 - total_exact as f64) / total_exact as f64 * 100.0;
-    }
-    report
+    accuracy_report(&pairs, family)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
-
-    #[test]
-    fn compare_agrees_with_the_filters_report_for_openai() {
-        let samples = [
-            ("hello world", 2),
-            ("你好，世界", 4),
-            ("fn main() {}", 5),
-            ("", 0),
-        ];
-        assert_eq!(
-            compare(&samples, TokenizerFamily::OpenAi),
-            accuracy_report(&samples)
-        );
-    }
 
     #[test]
     fn samples_split_on_percent_lines_only() {
