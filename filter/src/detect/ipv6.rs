@@ -15,7 +15,7 @@ const MAX_LEN: usize = 45;
 
 /// The end of the address that starts at `start`, if there is one.
 pub(crate) fn ipv6(t: &[u8], start: usize) -> Option<usize> {
-    if matches!(before(t, start), b':' | b'.') || is(t, start.wrapping_sub(1), ALNUM) {
+    if inside_address(t, start) || is(t, start.wrapping_sub(1), ALNUM) {
         return None;
     }
     let mut end = start;
@@ -35,6 +35,28 @@ pub(crate) fn ipv6(t: &[u8], start: usize) -> Option<usize> {
         end -= 1;
     }
     address(t.get(start..end)?).then_some(end)
+}
+
+/// Whether `start` continues an address begun earlier: it follows a `.`, or a
+/// `:` that closes a group of hex digits or ends a `::`. A `:` after a word
+/// (`ip:2001:db8::1`, `地址：2001:db8::1` once the full-width colon is folded)
+/// does not make the address part of something longer.
+fn inside_address(t: &[u8], start: usize) -> bool {
+    match before(t, start) {
+        b'.' => true,
+        b':' => {
+            let colon = start - 1;
+            let word = (1..=5)
+                .map(|k| colon.wrapping_sub(k))
+                .find(|&s| !is(t, s, ALNUM))
+                .map_or(0, |s| s.wrapping_add(1));
+            let group = t.get(word..colon).is_some_and(|g| {
+                (1..=4).contains(&g.len()) && g.iter().all(|&b| class(b) & HEX != 0)
+            });
+            group || before(t, colon) == b':'
+        }
+        _ => false,
+    }
 }
 
 fn address(text: &[u8]) -> bool {
@@ -109,6 +131,9 @@ mod tests {
             ("ip: fe80::1", "fe80::1"),
             ("２００１：ｄｂ８：：１", "２００１：ｄｂ８：：１"),
             ("2001:db8:\u{200B}:1", "2001:db8:\u{200B}:1"),
+            // After a label's colon, ASCII or full-width.
+            ("ip:2001:db8::1", "2001:db8::1"),
+            ("IPv6地址：2408:8207:6c27::2a47。", "2408:8207:6c27::2a47"),
         ];
         for (text, span) in cases {
             expect_only(text, "ipv6", span);
@@ -130,6 +155,7 @@ mod tests {
             "2001:db8::1::2",
             "2001:db8::1g",
             "fe80:::1",
+            "a:2001:db8::1:2:3:4:5:6:7",
         ]);
     }
 

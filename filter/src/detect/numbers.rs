@@ -227,9 +227,12 @@ fn classify(
 fn prc_mobile(t: &[u8], start: usize, groups: &[Group], digits: &[u8]) -> Option<usize> {
     let plus = before(t, start) == b'+';
     let from = if plus { start - 1 } else { start };
+    // Only the groupings people write: other splits of eleven digits are
+    // more often the tail of a longer grouped number (`6218 7557 1676 4057 668`).
     let mobile = |groups: &[Group], digits: &[u8]| {
-        groups.len() <= 3
-            && groups.iter().all(|g| g.len() >= 3)
+        [&[11][..], &[3, 4, 4], &[3, 8], &[7, 4]]
+            .iter()
+            .any(|lens| shape(groups, lens))
             && digits.len() == 11
             && matches!(digits, [b'1', b'3'..=b'9', ..])
     };
@@ -423,6 +426,10 @@ mod tests {
             "+0 123 456 789",
             "138-1234-5678-9",
             "8613812345678",
+            // Tails of longer grouped numbers.
+            "6218 7557 1676 4057 668",
+            "3797 138393 32188",
+            "FR76 0211 4465 0030 1792 1281 850",
         ]);
     }
 

@@ -1,7 +1,9 @@
 //! The subcommands of `customs`, one module each, and what they share: a small
 //! hand-written argument parser and file readers.
 
+pub mod bench_detect;
 pub mod check;
+pub mod corpus;
 pub mod estimate;
 pub mod run;
 pub mod schema;

@@ -31,7 +31,7 @@ pub fn luhn_digit(body: &str) -> char {
 
 pub fn luhn_valid(number: &str) -> bool {
     let (body, check) = number.split_at(number.len() - 1);
-    check.chars().next() == Some(luhn_digit(body))
+    check.starts_with(luhn_digit(body))
 }
 
 /// Whether `digits` has a card brand's prefix and length and passes Luhn
@@ -52,7 +52,11 @@ pub fn card_valid(digits: &str) -> bool {
 /// The ISO 7064 MOD 11-2 check character of a resident ID's first 17 digits.
 pub fn resident_id_check(first17: &str) -> char {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(c, w)| digit(c) * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(c, w)| digit(c) * w)
+        .sum();
     b"10X98765432"[(sum % 11) as usize] as char
 }
 
@@ -60,7 +64,9 @@ pub const CREDIT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// The GB 32100 MOD 31 check character of a credit code's first 17 characters.
 pub fn credit_code_check(first17: &str) -> char {
-    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let sum: usize = first17
         .bytes()
         .zip(WEIGHTS)
@@ -106,20 +112,8 @@ pub fn iban_valid(iban: &str) -> bool {
     iban.len() > 4 && iban_remainder(&iban[..2], &iban[2..4], &iban[4..]) == 1
 }
 
-/// A plausible date of birth, `YYYYMMDD`.
-pub fn date_valid(yyyymmdd: &str) -> bool {
-    let (Ok(y), Ok(m), Ok(d)) = (
-        yyyymmdd[..4].parse::<u32>(),
-        yyyymmdd[4..6].parse::<u32>(),
-        yyyymmdd[6..8].parse::<u32>(),
-    ) else {
-        return false;
-    };
-    d >= 1 && d <= days_in(y, m)
-}
-
 pub fn days_in(year: u32, month: u32) -> u32 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

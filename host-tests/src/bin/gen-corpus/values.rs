@@ -86,8 +86,25 @@ fn token(t: String) -> Value {
 }
 
 const GIVEN: &[&str] = &[
-    "alice", "bob", "carol", "dana", "erik", "fatima", "li.na", "wang.wei", "zhangsan", "chen_jie",
-    "liu.yang", "maria", "j.smith", "o.brien", "kim", "priya", "yuki.tanaka", "ops", "finance",
+    "alice",
+    "bob",
+    "carol",
+    "dana",
+    "erik",
+    "fatima",
+    "li.na",
+    "wang.wei",
+    "zhangsan",
+    "chen_jie",
+    "liu.yang",
+    "maria",
+    "j.smith",
+    "o.brien",
+    "kim",
+    "priya",
+    "yuki.tanaka",
+    "ops",
+    "finance",
 ];
 const DOMAINS: &[&str] = &[
     "example.com",
@@ -105,7 +122,11 @@ const DOMAINS: &[&str] = &[
 fn email(rng: &mut Rng) -> Value {
     let local = match rng.below(5) {
         0 => format!("{}{}", rng.pick(GIVEN), rng.range(1, 99)),
-        1 => format!("{}+{}", rng.pick(GIVEN), rng.pick(&["billing", "cs", "2024", "news"])),
+        1 => format!(
+            "{}+{}",
+            rng.pick(GIVEN),
+            rng.pick(&["billing", "cs", "2024", "news"])
+        ),
         2 => format!("1{}{}", rng.range(3, 9), rng.digits(9)),
         _ => rng.pick(GIVEN).to_string(),
     };
@@ -148,28 +169,44 @@ fn phone(rng: &mut Rng) -> Value {
 fn international_phone(rng: &mut Rng) -> Value {
     let n = |rng: &mut Rng, k| rng.digits(k);
     let (code, groups): (&str, Vec<String>) = match rng.below(7) {
-        0 => ("44", vec!["20".into(), format!("7{}", n(rng, 3)), n(rng, 4)]),
+        0 => (
+            "44",
+            vec!["20".into(), format!("7{}", n(rng, 3)), n(rng, 4)],
+        ),
         1 => {
             let area = format!("{}{}", rng.range(2, 9), n(rng, 2));
             let exchange = format!("{}{}", rng.range(2, 9), n(rng, 2));
             ("1", vec![area, exchange, n(rng, 4)])
         }
-        2 => ("49", vec!["30".into(), format!("{}{}", rng.range(2, 9), n(rng, 6))]),
+        2 => (
+            "49",
+            vec!["30".into(), format!("{}{}", rng.range(2, 9), n(rng, 6))],
+        ),
         3 => {
             let mut g = vec![rng.range(1, 5).to_string()];
             g.extend((0..4).map(|_| n(rng, 2)));
             ("33", g)
         }
         4 => ("81", vec!["3".into(), n(rng, 4), n(rng, 4)]),
-        5 => ("65", vec![format!("{}{}", rng.range(6, 9), n(rng, 3)), n(rng, 4)]),
-        _ => ("852", vec![format!("{}{}", rng.range(5, 9), n(rng, 3)), n(rng, 4)]),
+        5 => (
+            "65",
+            vec![format!("{}{}", rng.range(6, 9), n(rng, 3)), n(rng, 4)],
+        ),
+        _ => (
+            "852",
+            vec![format!("{}{}", rng.range(5, 9), n(rng, 3)), n(rng, 4)],
+        ),
     };
     let national = groups.concat();
     let plain = format!("+{code}{national}");
     let separated = if code == "1" && rng.chance(1, 2) {
         format!("+1 ({}) {}-{}", groups[0], groups[1], groups[2])
     } else {
-        let sep = if code == "81" || rng.chance(1, 4) { "-" } else { " " };
+        let sep = if code == "81" || rng.chance(1, 4) {
+            "-"
+        } else {
+            " "
+        };
         format!("+{code} {}", groups.join(sep))
     };
     Value::new(plain, national).separated(separated)
@@ -287,11 +324,17 @@ fn iban(rng: &mut Rng) -> Value {
     let (country, bban) = match rng.below(12) {
         0 | 1 => ("DE", d(rng, 18)),
         2 => ("GB", format!("{}{}", rng.string(UPPER, 4), d(rng, 14))),
-        3 => ("FR", format!("{}{}{}", d(rng, 10), alnum(rng, 11), d(rng, 2))),
+        3 => (
+            "FR",
+            format!("{}{}{}", d(rng, 10), alnum(rng, 11), d(rng, 2)),
+        ),
         4 => ("NL", format!("{}{}", rng.string(UPPER, 4), d(rng, 10))),
         5 => ("CH", format!("{}{}", d(rng, 5), alnum(rng, 12))),
         6 => ("ES", d(rng, 20)),
-        7 => ("IT", format!("{}{}{}", rng.string(UPPER, 1), d(rng, 10), alnum(rng, 12))),
+        7 => (
+            "IT",
+            format!("{}{}{}", rng.string(UPPER, 1), d(rng, 10), alnum(rng, 12)),
+        ),
         8 => ("BE", d(rng, 12)),
         9 => ("NO", d(rng, 11)),
         10 => ("PL", d(rng, 24)),
@@ -318,7 +361,13 @@ fn ipv4(rng: &mut Rng) -> Value {
         0 => format!("10.{}.{}.{}", o(rng), o(rng), rng.range(1, 254)),
         1 => format!("192.168.{}.{}", o(rng), rng.range(1, 254)),
         2 => format!("172.{}.{}.{}", rng.range(16, 31), o(rng), rng.range(1, 254)),
-        _ => format!("{}.{}.{}.{}", rng.range(1, 223), o(rng), o(rng), rng.range(1, 254)),
+        _ => format!(
+            "{}.{}.{}.{}",
+            rng.range(1, 223),
+            o(rng),
+            o(rng),
+            rng.range(1, 254)
+        ),
     };
     let plain = match rng.below(4) {
         0 => format!("{address}:{}", rng.pick(&["22", "443", "5432", "8080"])),
@@ -328,15 +377,22 @@ fn ipv4(rng: &mut Rng) -> Value {
 }
 
 fn ipv6(rng: &mut Rng) -> Value {
+    let kind = rng.below(6);
     let mut h = || format!("{:x}", rng.range(0x100, 0xffff));
-    let address = match rng.below(6) {
+    let address = match kind {
         0 => format!("2001:db8:{}:{}::{}", h(), h(), h()),
         1 => (0..8).map(|_| h()).collect::<Vec<_>>().join(":"),
         2 => format!("fe80::{}:{}:{}:{}", h(), h(), h(), h()),
         3 => format!("240e:{}:{}:{}::{}", h(), h(), h(), h()),
         4 => format!("2408:{}:{}::{}:{}", h(), h(), h(), h()),
         _ => {
-            let v4 = format!("{}.{}.{}.{}", rng.range(1, 223), rng.range(0, 255), rng.range(0, 255), rng.range(1, 254));
+            let v4 = format!(
+                "{}.{}.{}.{}",
+                rng.range(1, 223),
+                rng.range(0, 255),
+                rng.range(0, 255),
+                rng.range(1, 254)
+            );
             format!("::ffff:{v4}")
         }
     };
@@ -363,7 +419,10 @@ fn anthropic_key(rng: &mut Rng) -> String {
 
 fn aws_key(rng: &mut Rng) -> String {
     let prefix = rng.pick(&["AKIA", "AKIA", "ASIA"]);
-    format!("{prefix}{}", rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+    format!(
+        "{prefix}{}",
+        rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    )
 }
 
 fn github_token(rng: &mut Rng) -> String {
@@ -410,11 +469,17 @@ fn stripe_key(rng: &mut Rng) -> String {
 
 /// A PEM private-key block; the label is its first line of key material.
 fn private_key(rng: &mut Rng) -> Value {
-    let kind = rng.pick(&["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"]);
-    let lines: Vec<String> = (0..rng.range(3, 6))
+    let kind = rng.pick(&[
+        "RSA PRIVATE KEY",
+        "PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+    ]);
+    let mut lines: Vec<String> = (0..rng.range(3, 6))
         .map(|_| rng.string(BASE64, 64))
-        .chain(std::iter::once(format!("{}==", rng.string(BASE64, 22))))
         .collect();
+    lines.push(format!("{}==", rng.string(BASE64, 22)));
     // Pasted from a file (real newlines) or from JSON or an .env file (`\n`).
     let newline = if rng.chance(1, 3) { "\\n" } else { "\n" };
     let pem = format!(
@@ -424,13 +489,14 @@ fn private_key(rng: &mut Rng) -> Value {
     Value::new(pem, lines[0].clone())
 }
 
-/// base64url without padding.
+/// base64url without padding (RFC 4648, section 5).
 fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
         let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
         for i in 0..=chunk.len() {
-            out.push(BASE64URL[(n >> (18 - 6 * i) & 63) as usize] as char);
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
         }
     }
     out
@@ -441,7 +507,10 @@ fn jwt(rng: &mut Rng) -> String {
         (r#"{"alg":"HS256","typ":"JWT"}"#.to_string(), 32)
     } else {
         (
-            format!(r#"{{"alg":"RS256","kid":"{}","typ":"JWT"}}"#, rng.string(HEX, 16)),
+            format!(
+                r#"{{"alg":"RS256","kid":"{}","typ":"JWT"}}"#,
+                rng.string(HEX, 16)
+            ),
             256,
         )
     };
@@ -477,7 +546,10 @@ mod tests {
             let card = make("payment_card", &mut rng);
             assert!(checks::card_valid(&card.label), "{}", card.label);
             let id = make("cn_resident_id", &mut rng).label;
-            assert_eq!(checks::resident_id_check(&id[..17]), id.chars().last().unwrap());
+            assert_eq!(
+                checks::resident_id_check(&id[..17]),
+                id.chars().last().unwrap()
+            );
             assert!(checks::iban_valid(&make("iban", &mut rng).label));
         }
     }

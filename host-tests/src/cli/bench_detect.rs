@@ -1,0 +1,378 @@
+//! `customs bench-detect`: how fast detection runs, natively (`Scanner::scan`
+//! on texts of 1 KiB to 1 MiB) and inside the `.wasm` under the harness (whole
+//! chat requests of 2, 32 and 256 KiB), printed as Markdown tables. A
+//! measurement, not a test: run it on a release build
+//! (`cargo run --release -p customs-host --bin customs -- bench-detect`).
+//!
+//! Cost must stay linear in the size of the text whatever it holds, so besides
+//! prose the texts include the worst cases for the scanner: nothing but
+//! digits, digit groups, `@` signs, and text dense with findings.
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use customs_filter::detect::{Scanner, ScannerConfig, BUILTIN_CATEGORIES};
+use customs_filter::engine::{Ctx, Engine, HeadStep, RequestHead};
+use customs_filter::limits::store::MemoryStore;
+use customs_host::{split, Host, Worker};
+use serde_json::json;
+
+use super::{plugin, Args};
+
+const ENGLISH: &str = include_str!("../../../corpus/estimator/en.txt");
+const CHINESE: &str = include_str!("../../../corpus/estimator/zh.txt");
+const MIXED: &str = include_str!("../../../corpus/estimator/mixed.txt");
+
+/// A handful of findings, spread through the prose of the request bodies.
+const FINDINGS: &[&str] = &[
+    "alice@example.com",
+    "13812345678",
+    "4111 1111 1111 1111",
+    "10.20.30.40",
+    "AKIAIOSFODNN7EXAMPLE",
+];
+
+const KIB: usize = 1024;
+
+/// The texts timed natively: name and a unit repeated to size.
+fn native_texts() -> Vec<(&'static str, String)> {
+    vec![
+        ("English prose", prose(ENGLISH)),
+        ("Chinese prose", prose(CHINESE)),
+        ("mixed prose", prose(MIXED)),
+        ("all digits", "8264019375".to_string()),
+        ("digit groups", "4821 9035 7716 2248 0593 ".to_string()),
+        ("all `@`", "@".to_string()),
+        ("dense findings", dense_findings()),
+    ]
+}
+
+/// The prose of a sample file without its `%%` separators.
+fn prose(file: &str) -> String {
+    file.lines()
+        .filter(|l| l.trim() != "%%")
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dense_findings() -> String {
+    format!(
+        "{} 客户电话13912345678，邮箱wang.wei@example.cn。 ",
+        FINDINGS.join(" and ")
+    )
+}
+
+/// `unit` repeated to exactly `size` bytes or just under (on a character boundary).
+fn sized(unit: &str, size: usize) -> String {
+    let mut s = unit.repeat(size / unit.len().max(1) + 1);
+    let mut cut = size.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+    s
+}
+
+/// Prose of about `size` bytes with the findings spread through it.
+fn prose_with_findings(unit: &str, size: usize) -> String {
+    let findings: usize = FINDINGS.iter().map(|f| f.len() + 2).sum();
+    let text = sized(unit, size.saturating_sub(findings));
+    let pieces = FINDINGS.len() + 1;
+    let mut out = String::with_capacity(size);
+    let mut at = 0;
+    for (i, f) in FINDINGS.iter().enumerate() {
+        let mut next = text.len() * (i + 1) / pieces;
+        while !text.is_char_boundary(next) {
+            next += 1;
+        }
+        out.push_str(&text[at..next]);
+        out.push_str(&format!(" {f} "));
+        at = next;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Runs `f` until `budget` has passed (at least 3 times); the mean time per run.
+fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
+    f();
+    let start = Instant::now();
+    let mut runs = 0u32;
+    while runs < 3 || start.elapsed() < budget {
+        f();
+        runs += 1;
+    }
+    start.elapsed() / runs
+}
+
+fn mb_per_s(bytes: usize, per_run: Duration) -> f64 {
+    bytes as f64 / per_run.as_secs_f64() / 1e6
+}
+
+fn machine() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_string());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores, load average {load}")
+}
+
+pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
+    let args = Args::parse(
+        args,
+        &[
+            ("--wasm", "a file"),
+            ("--budget-ms", "milliseconds per measurement"),
+        ],
+    )?;
+    args.no_positional()?;
+    let budget = match args.one("--budget-ms")? {
+        None => Duration::from_millis(300),
+        Some(ms) => Duration::from_millis(
+            ms.parse()
+                .with_context(|| format!("--budget-ms {ms:?} is not a number"))?,
+        ),
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("customs: a debug build; measure with --release for figures worth quoting");
+    }
+    println!("# Detection benchmark\n");
+    println!("machine at start: {}\n", machine());
+    native(budget)?;
+    native_engine(budget)?;
+    in_wasm(budget, args.one("--wasm")?)?;
+    println!("\nmachine at end: {}", machine());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `Scanner::scan` with the default detectors, MB/s per text and size.
+fn native(budget: Duration) -> anyhow::Result<()> {
+    let scanner = Scanner::new(&ScannerConfig::default())
+        .map_err(|e| anyhow::anyhow!("building the scanner: {e}"))?;
+    let sizes = [KIB, 16 * KIB, 256 * KIB, 1024 * KIB];
+    println!("## Native `Scanner::scan`, MB/s (findings per MiB in brackets)\n");
+    println!("| text | 1 KiB | 16 KiB | 256 KiB | 1 MiB |");
+    println!("|---|---:|---:|---:|---:|");
+    let mut findings = Vec::new();
+    for (name, unit) in native_texts() {
+        let mut cells = Vec::new();
+        let mut per_mib = 0;
+        for &size in &sizes {
+            let text = sized(&unit, size);
+            let per_run = time(budget, || {
+                findings.clear();
+                scanner.scan(black_box(&text), &mut findings);
+                black_box(&findings);
+            });
+            per_mib = findings.len() * (1024 * KIB) / text.len().max(1);
+            cells.push(format!("{:.0}", mb_per_s(text.len(), per_run)));
+        }
+        println!("| {name} ({per_mib}) | {} |", cells.join(" | "));
+    }
+    Ok(())
+}
+
+/// The request bodies timed whole: name, and the text of a body of about
+/// that many bytes.
+type Bodies = [(&'static str, fn(usize) -> String); 4];
+
+const BODIES: Bodies = [
+    ("English, 5 findings", |n| {
+        prose_with_findings(&prose(ENGLISH), n)
+    }),
+    ("Chinese, 5 findings", |n| {
+        prose_with_findings(&prose(CHINESE), n)
+    }),
+    ("all digits", |n| sized("8264019375", n)),
+    ("dense findings", |n| sized(&dense_findings(), n)),
+];
+
+/// The sizes of the request bodies timed whole.
+const BODY_SIZES: [usize; 3] = [2 * KIB, 32 * KIB, 256 * KIB];
+
+/// A chat body of about `size` bytes whose user message is made by `make`.
+fn body_of_size(make: fn(usize) -> String, size: usize) -> Vec<u8> {
+    chat_body(&make(size.saturating_sub(150)))
+}
+
+/// Whole requests through customs' engine natively (head, then body: parse,
+/// detect, redact, tag), without proxy-wasm, wasm or the harness.
+fn native_engine(budget: Duration) -> anyhow::Result<()> {
+    let engine =
+        Engine::from_config(b"").map_err(|e| anyhow::anyhow!("the default policy: {e}"))?;
+    let ctx = Ctx {
+        now_ms: 1,
+        random: 7,
+    };
+    let store = MemoryStore::new();
+    println!("\n## Whole chat requests through the engine, natively (default policy)\n");
+    println!("| body | 2 KiB | 32 KiB | 256 KiB |");
+    println!("|---|---:|---:|---:|");
+    for (name, make) in BODIES {
+        let mut cells = Vec::new();
+        for size in BODY_SIZES {
+            let body = body_of_size(make, size);
+            let head = RequestHead::new(
+                "POST",
+                "/v1/chat/completions",
+                vec![
+                    ("content-type".into(), "application/json".into()),
+                    ("content-length".into(), body.len().to_string()),
+                ],
+            );
+            let per_run = time(budget, || {
+                if let HeadStep::AwaitBody(mut exchange) = engine.on_request_head(&head, true, ctx)
+                {
+                    black_box(engine.on_request_body(&head, &mut exchange, &body, ctx, &store));
+                }
+            });
+            cells.push(format!(
+                "{} ({:.0})",
+                format_duration(per_run),
+                mb_per_s(body.len(), per_run)
+            ));
+        }
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    Ok(())
+}
+
+/// A chat request whose user message is `text`.
+fn chat_body(text: &str) -> Vec<u8> {
+    json!({
+        "model": "gpt-4o",
+        "messages": [
+            {"role": "system", "content": "You are a support assistant."},
+            {"role": "user", "content": text}
+        ]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Sends one request through the worker in 16 KiB chunks, as Envoy delivers
+/// them, and ends the stream; whether it crossed.
+fn send(worker: &Worker, body: &[u8]) -> bool {
+    let length = body.len().to_string();
+    let headers = [
+        (":method", "POST"),
+        (":path", "/v1/chat/completions"),
+        ("content-type", "application/json"),
+        ("content-length", length.as_str()),
+    ];
+    let mut stream = worker.stream();
+    let parts = body.len().div_ceil(16 * KIB).max(1);
+    stream.request_headers(&headers, false);
+    for (i, chunk) in split(body, parts).iter().enumerate() {
+        stream.request_body(chunk, i + 1 == parts);
+    }
+    let crossed = stream.upstream().is_some_and(|u| u.complete);
+    stream.finish();
+    crossed
+}
+
+/// Whole requests through the filter's `.wasm` under the harness, with the
+/// default policy and, to show what detection itself costs, with every
+/// detector switched off.
+fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
+    let host = Host::new();
+    host.echo_logs(false);
+    let start = |config: Option<serde_json::Value>| -> anyhow::Result<Worker> {
+        let mut p = plugin(wasm, None)?;
+        if let Some(config) = config {
+            p = p.config(config);
+        }
+        host.plugin(p).start_vm().context("starting the filter")
+    };
+    let all: Vec<&str> = BUILTIN_CATEGORIES.iter().map(|c| c.name()).collect();
+    let detecting = start(None)?;
+    let blind = start(Some(json!({"detect": {"disabled": all}})))?;
+    println!("\n## Whole chat requests through the `.wasm` (wasmtime)\n");
+    println!("Time per request from the request headers to the end of the stream,");
+    println!("including the harness's own copying; MB/s of request body in brackets.");
+    println!("Default policy, except the rows with every detector switched off.\n");
+    println!("| body | 2 KiB | 32 KiB | 256 KiB | µs per KiB, 2 KiB → 256 KiB |");
+    println!("|---|---:|---:|---:|---:|");
+    let [english, chinese, digits, dense] = BODIES;
+    let rows = [
+        (english.0, &detecting, english.1),
+        ("English, detectors off", &blind, english.1),
+        (chinese.0, &detecting, chinese.1),
+        ("Chinese, detectors off", &blind, chinese.1),
+        (digits.0, &detecting, digits.1),
+        (dense.0, &detecting, dense.1),
+    ];
+    // Time per request at the largest size, for the detection share below.
+    let mut largest = Vec::new();
+    for (name, worker, make) in rows {
+        let mut cells = Vec::new();
+        let mut per_kib = Vec::new();
+        for size in BODY_SIZES {
+            let body = body_of_size(make, size);
+            if !send(worker, &body) {
+                bail!("the {name} request of {size} bytes did not cross");
+            }
+            let per_run = time(budget, || {
+                black_box(send(worker, &body));
+            });
+            per_kib.push(per_run.as_secs_f64() * 1e6 / (body.len() as f64 / KIB as f64));
+            cells.push(format!(
+                "{} ({:.0})",
+                format_duration(per_run),
+                mb_per_s(body.len(), per_run)
+            ));
+            if size == 256 * KIB {
+                largest.push((name, body.len(), per_run));
+            }
+        }
+        println!(
+            "| {name} | {} | {:.1} → {:.1} |",
+            cells.join(" | "),
+            per_kib.first().copied().unwrap_or_default(),
+            per_kib.last().copied().unwrap_or_default()
+        );
+    }
+    println!();
+    for pair in largest.chunks(2).take(2) {
+        if let [(name, len, on), (_, _, off)] = pair {
+            let language = name.split(',').next().unwrap_or(name);
+            let detection = on.saturating_sub(*off);
+            // Below a twentieth of the request the difference is noise.
+            if detection * 20 < *on {
+                println!(
+                    "- {language}, 256 KiB: {} with detection, {} without: the difference is within the noise",
+                    format_duration(*on),
+                    format_duration(*off)
+                );
+            } else {
+                println!(
+                    "- {language}, 256 KiB: detection takes {} of {}: {:.0} MB/s inside the `.wasm`",
+                    format_duration(detection),
+                    format_duration(*on),
+                    mb_per_s(*len, detection)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn format_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
