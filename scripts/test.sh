@@ -15,8 +15,11 @@ if command -v rustup >/dev/null; then
     rustup target add wasm32-wasip1
 fi
 
-step "Envoy"
+step "Envoy, and wrk for the load test"
 envoy/install.sh
+if ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
 
 step "format"
 cargo fmt --all -- --check
@@ -37,3 +40,7 @@ cargo test --workspace
 
 step "end to end through Envoy"
 cargo test -p customs-host --test envoy_e2e -- --ignored
+cargo test -p customs-host --test envoy_failure -- --ignored
+
+step "budgets under concurrent load through Envoy (wrk)"
+python3 envoy/tests/load_budget.py
