@@ -59,7 +59,11 @@ impl Engine {
         now_ms: u64,
     ) -> AnswerPlan {
         exchange.status = status;
-        let accounting = exchange.reservation.is_some() || exchange.strip_usage_chunk;
+        // Usage is read when something needs it: a reservation to settle, the
+        // usage chunk customs asked for, or the tenant's hourly output volume.
+        let accounting = exchange.reservation.is_some()
+            || exchange.strip_usage_chunk
+            || self.policy.signals.output_tokens_per_hour.is_some();
         let content_type = headers
             .iter()
             .find(|(k, _)| k == "content-type")

@@ -125,7 +125,8 @@ impl Engine {
             if !shadow {
                 return Verdict::Respond(self.refuse(exchange, decision, reply));
             }
-            exchange.shadow_decision = Some(decision);
+            // A refusal the head already decided (a denied path) came first.
+            exchange.shadow_decision.get_or_insert(decision);
         } else {
             let charge = to_reserve.saturating_mul(exchange.charge_factor);
             match self.reserve(exchange, store, charge, ctx.now_ms) {
@@ -133,7 +134,9 @@ impl Engine {
                 Err(reply) if !shadow => {
                     return Verdict::Respond(self.refuse(exchange, "limited", reply));
                 }
-                Err(_) => exchange.shadow_decision = Some("limited"),
+                Err(_) => {
+                    exchange.shadow_decision.get_or_insert("limited");
+                }
             }
         }
         if shadow {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use customs_filter::limits::estimate::{accuracy_report, Report};
-use customs_filter::limits::{estimate_tokens, TokenizerFamily};
+use customs_filter::limits::TokenizerFamily;
 
 use super::{read, Args};
 
