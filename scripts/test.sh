@@ -44,3 +44,6 @@ cargo test -p customs-host --test envoy_failure -- --ignored
 
 step "budgets under concurrent load through Envoy (wrk)"
 python3 envoy/tests/load_budget.py
+
+step "the labelled corpus through Envoy: nothing crosses, pseudonyms come back"
+python3 envoy/tests/corpus_through_envoy.py
