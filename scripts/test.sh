@@ -47,3 +47,6 @@ python3 envoy/tests/load_budget.py
 
 step "the labelled corpus through Envoy: nothing crosses, pseudonyms come back"
 python3 envoy/tests/corpus_through_envoy.py
+
+step "metrics, access log, audit line and attestation through Envoy"
+python3 envoy/tests/observability.py
