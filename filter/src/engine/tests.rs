@@ -203,3 +203,36 @@ fn generated_request_ids_are_fresh() {
     assert_ne!(id(1), id(2));
     assert_eq!(id(1).len(), 32);
 }
+
+#[test]
+fn omitted_tags_are_not_set_but_tenant_and_request_id_always_are() {
+    let e = engine(r#"{"tags":{"omit":["class","redactions","policy"]}}"#);
+    let Verdict::Forward(f) = run(
+        &e,
+        &head("/v1/chat/completions", &[JSON]),
+        br#"{"model":"m"}"#,
+    ) else {
+        panic!()
+    };
+    let set: Vec<&str> = f
+        .headers
+        .iter()
+        .filter_map(|e| match e {
+            HeaderEdit::Set(k, _) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        set.contains(&"x-customs-tenant") && set.contains(&"x-customs-request-id"),
+        "{set:?}"
+    );
+    for gone in [
+        "x-customs-class",
+        "x-customs-redactions",
+        "x-customs-policy",
+    ] {
+        assert!(!set.contains(&gone), "{set:?}");
+    }
+    let err = Engine::from_config(br#"{"tags":{"omit":["tenant"]}}"#).unwrap_err();
+    assert_eq!(err.field(), "tags.omit[0]");
+}

@@ -164,7 +164,22 @@ pub struct TagRules {
     /// (`public` < `internal` < `confidential` < `restricted` < `secret`).
     #[serde(default)]
     pub classes: BTreeMap<String, String>,
+    /// Tags not to set, by name after the prefix: `policy`, `class`,
+    /// `redactions`, `tokens`, `signals`, `shadow`. The tenant and request id are
+    /// always set.
+    #[serde(default)]
+    pub omit: Vec<String>,
 }
+
+/// The tags `tags.omit` may name.
+pub const OPTIONAL_TAGS: &[&str] = &[
+    "policy",
+    "class",
+    "redactions",
+    "tokens",
+    "signals",
+    "shadow",
+];
 
 impl Default for TagRules {
     fn default() -> Self {
@@ -172,6 +187,7 @@ impl Default for TagRules {
             prefix: default_tag_prefix(),
             attestation: None,
             classes: BTreeMap::new(),
+            omit: Vec::new(),
         }
     }
 }
@@ -216,6 +232,14 @@ impl TagRules {
                 return Err(PolicyError::new(
                     "attestation.secret",
                     "must be at least 32 characters",
+                ));
+            }
+        }
+        for (i, tag) in self.omit.iter().enumerate() {
+            if !OPTIONAL_TAGS.contains(&tag.as_str()) {
+                return Err(PolicyError::new(
+                    format!("omit[{i}]"),
+                    format!("`{tag}` is not one of {}", OPTIONAL_TAGS.join(", ")),
                 ));
             }
         }

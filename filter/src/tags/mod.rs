@@ -48,6 +48,10 @@ pub fn request_tags(
     if let Some(would) = exchange.shadow_decision {
         tags.push((format!("{prefix}shadow"), would.to_string()));
     }
+    tags.retain(|(name, _)| {
+        let short = name.get(prefix.len()..).unwrap_or_default();
+        !policy.tags.omit.iter().any(|o| o == short)
+    });
     if let Some(key) = &policy.tags.attestation {
         let claims = attest::Claims {
             key_id: key.key_id.clone(),
