@@ -11,6 +11,11 @@
 pub mod api;
 pub mod detect;
 pub mod engine;
+// Fuzz target bodies, shared by `filter/fuzz` and the corpus replay test; never
+// part of the .wasm, where a panic is a trap.
+#[doc(hidden)]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 pub mod json;
 pub mod keyed;
 pub mod limits;

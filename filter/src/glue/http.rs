@@ -166,6 +166,8 @@ impl Stream {
             return self.fail_closed("no policy is loaded");
         };
         let headers = host::headers(MapType::HttpRequestHeaders);
+        #[cfg(feature = "fault-switch")]
+        fault_switch(&headers);
         let pseudo = |name: &str| {
             headers
                 .iter()
@@ -278,5 +280,18 @@ impl Stream {
                 Action::Continue
             }
         }
+    }
+}
+
+/// Test builds only (`--features fault-switch`, never in a release): a request
+/// with `x-customs-test-trap: 1` panics, so tests can show a trap fails closed.
+#[cfg(feature = "fault-switch")]
+#[allow(clippy::panic)]
+fn fault_switch(headers: &[(String, String)]) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "x-customs-test-trap" && v == "1")
+    {
+        panic!("customs: trap requested by x-customs-test-trap");
     }
 }
