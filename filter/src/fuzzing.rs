@@ -203,10 +203,11 @@ pub fn json_redact(data: &[u8]) {
         let mut redacted = body.clone();
         let mut state = RequestRedaction::default();
         redactor(scanner, &rules).redact_body(shape, &mut redacted, &mut state);
-        assert_eq!(
-            state.total() as usize,
-            before.len(),
-            "{shape:?}: findings counted differ from findings detected"
+        // Every detection is counted; recurrences of a detected value that no
+        // detector fires on are replaced and counted too.
+        assert!(
+            state.total() as usize >= before.len(),
+            "{shape:?}: fewer findings counted than detected"
         );
         assert_eq!(
             state.changed,
@@ -249,11 +250,13 @@ pub fn detectors(data: &[u8]) {
     for (scanner, before) in [(default_scanner(), &all), (custom_scanner(), &custom)] {
         let rules = RedactRules::default();
         let mut state = RequestRedaction::default();
-        let mut findings = Vec::new();
-        let redacted = redactor(scanner, &rules).redact_text(text, &mut state, &mut findings);
-        assert_eq!(redacted.is_some(), !before.is_empty());
+        // As a body of one string, so the redactor's sweep of recurring values runs.
+        let mut doc = Json::String(text.to_string());
+        redactor(scanner, &rules).redact_body(Shape::Unknown, &mut doc, &mut state);
+        let redacted = doc.as_str().unwrap_or_default().to_string();
+        assert_eq!(redacted != text, !before.is_empty());
         let mut after = Vec::new();
-        detect(scanner, redacted.as_deref().unwrap_or(text), &mut after);
+        detect(scanner, &redacted, &mut after);
         assert_none_survive(before, &after, "text");
     }
 }

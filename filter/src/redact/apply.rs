@@ -10,7 +10,8 @@ use crate::api::Shape;
 use crate::detect::{Finding, Scanner};
 use crate::json::{self, Json};
 use crate::keyed;
-use std::collections::{BTreeMap, HashMap};
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What redaction did to one request. Holds raw values only in `pseudonyms`
 /// (needed to restore answers) and in the placeholder map; neither is ever logged.
@@ -26,6 +27,10 @@ pub struct RequestRedaction {
     pub changed: bool,
     replacements: HashMap<(String, String), String>,
     next_index: HashMap<String, u32>,
+    /// Every value replaced, with its category and replacement, for the sweep
+    /// that replaces its other verbatim occurrences.
+    replaced: Vec<(String, String, String)>,
+    replaced_values: HashSet<String>,
 }
 
 impl RequestRedaction {
@@ -52,6 +57,66 @@ impl Redactor<'_> {
         let mut findings = Vec::new();
         for slot in walk::text_slots(shape, body) {
             self.redact_slot(slot, state, &mut findings);
+        }
+        self.sweep(walk::text_slots(shape, body), state);
+    }
+
+    /// A value found in one place can stand elsewhere where no detector fires (a
+    /// bare SSN without its keyword, the rest of an address another finding
+    /// overlapped): once detected, every verbatim occurrence of it in the
+    /// request's texts is replaced the same way. One Aho-Corasick pass over each
+    /// text, so this stays linear.
+    fn sweep(&self, slots: Vec<Slot<'_>>, state: &mut RequestRedaction) {
+        if state.replaced.is_empty() {
+            return;
+        }
+        let values: Vec<&str> = state.replaced.iter().map(|(v, _, _)| v.as_str()).collect();
+        let Ok(automaton) = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&values)
+        else {
+            return;
+        };
+        let replacements: Vec<&str> = state.replaced.iter().map(|(_, _, r)| r.as_str()).collect();
+        let mut extra: Vec<usize> = Vec::new();
+        let mut replace = |text: &mut String| -> bool {
+            let mut hit = false;
+            for m in automaton.find_iter(text.as_str()) {
+                extra.push(m.pattern().as_usize());
+                hit = true;
+            }
+            if hit {
+                *text = automaton.replace_all(text, &replacements);
+            }
+            hit
+        };
+        for slot in slots {
+            match slot {
+                Slot::Text(text) => {
+                    state.changed |= replace(text);
+                }
+                Slot::EmbeddedJson(text) => match json::parse_str(text, self.max_depth) {
+                    Ok(mut inner) => {
+                        let mut leaves = Vec::new();
+                        walk::leaves(&mut inner, false, &mut leaves);
+                        let mut changed = false;
+                        for leaf in leaves {
+                            let (Slot::Text(t) | Slot::EmbeddedJson(t)) = leaf;
+                            changed |= replace(t);
+                        }
+                        if changed {
+                            *text = inner.to_string_compact();
+                            state.changed = true;
+                        }
+                    }
+                    Err(_) => state.changed |= replace(text),
+                },
+            }
+        }
+        for i in extra {
+            if let Some((_, category, _)) = state.replaced.get(i) {
+                *state.counts.entry(category.clone()).or_default() += 1;
+            }
         }
     }
 
@@ -138,6 +203,13 @@ impl Redactor<'_> {
                 )),
             };
             if let Some(replacement) = replacement {
+                if state.replaced_values.insert(value.to_string()) {
+                    state.replaced.push((
+                        value.to_string(),
+                        category.to_string(),
+                        replacement.clone(),
+                    ));
+                }
                 out.push_str(before);
                 out.push_str(&replacement);
                 at = f.end;
