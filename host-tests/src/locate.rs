@@ -76,14 +76,19 @@ fn build_if_stale(root: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// The newest modification time of the filter's sources and the workspace
-/// manifests.
+/// manifests. The fuzzing crate and the native tests are not part of the
+/// `.wasm`, and fuzz runs write into them, so they do not count.
 fn newest_source(root: &Path) -> anyhow::Result<Option<SystemTime>> {
     let mut newest = None;
+    let skipped = [root.join("filter/fuzz"), root.join("filter/tests")];
     let mut pending = vec![root.join("filter")];
     for file in ["Cargo.toml", "Cargo.lock"] {
         pending.push(root.join(file));
     }
     while let Some(path) = pending.pop() {
+        if skipped.contains(&path) {
+            continue;
+        }
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
         };
