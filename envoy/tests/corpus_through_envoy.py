@@ -11,29 +11,18 @@ Binds 127.0.0.1 only; stops every process it starts. Prints `N passed, N failed`
 """
 
 import argparse
+import base64
 import json
 import os
-import pathlib
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import unicodedata
 import urllib.error
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from rig import DEFAULT_ENVOY, DEFAULT_WASM, ROOT, Edge, report
 POLICY = {"redact": {"actions": {"*": "pseudonymize"}}}
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fold(text):
@@ -76,54 +65,25 @@ def crossed(value, forms):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--wasm", default=os.environ.get("CUSTOMS_WASM", str(ROOT / "target/wasm32-wasip1/release/customs_filter.wasm")))
-    parser.add_argument("--envoy", default=os.environ.get("CUSTOMS_ENVOY", str(ROOT / ".venv/bin/envoy")))
+    parser.add_argument("--wasm", default=os.environ.get("CUSTOMS_WASM", str(DEFAULT_WASM)))
+    parser.add_argument("--envoy", default=os.environ.get("CUSTOMS_ENVOY", str(DEFAULT_ENVOY)))
     parser.add_argument("--limit", type=int, default=0, help="only the first N requests")
     args = parser.parse_args()
     lines = [json.loads(l) for l in open(ROOT / "corpus/labelled/positives.jsonl", encoding="utf-8")]
     if args.limit:
         lines = lines[: args.limit]
 
-    procs = []
-    work = pathlib.Path(tempfile.mkdtemp(prefix="customs-corpus-"))
-    try:
-        mock = subprocess.Popen([sys.executable, str(ROOT / "envoy/mock_provider.py"), "--port", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(mock)
-        upstream = int(re.search(r":(\d+)", mock.stdout.readline()).group(1))
-        listen, admin = free_port(), free_port()
-        (work / "policy.json").write_text(json.dumps(POLICY))
-        config = work / "envoy.yaml"
-        subprocess.run([sys.executable, str(ROOT / "envoy/render.py"), str(ROOT / "envoy/demo.yaml"),
-                        "--wasm", args.wasm, "--policy", str(work / "policy.json"), "--out", str(config),
-                        "--set", f"LISTEN_PORT={listen}", "--set", f"ADMIN_PORT={admin}",
-                        "--set", f"UPSTREAM_PORT={upstream}"], check=True, stdout=subprocess.DEVNULL)
-        envoy = subprocess.Popen([args.envoy, "-c", str(config), "--concurrency", "2",
-                                  "--use-dynamic-base-id", "-l", "warning"],
-                                 stdout=subprocess.DEVNULL, stderr=open(work / "envoy.log", "w"))
-        procs.append(envoy)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1).status == 200:
-                    break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("corpus_through_envoy: Envoy did not become ready")
-            time.sleep(0.1)
-
+    with Edge(POLICY, args.wasm, args.envoy) as edge:
         statuses, answers = {}, {}
         for line in lines:
-            req = urllib.request.Request(f"http://127.0.0.1:{listen}{line['path']}", data=line["body"].encode(),
+            req = urllib.request.Request(edge.url(line["path"]), data=line["body"].encode(),
                                          headers={"content-type": "application/json", "x-corpus-id": line["id"]})
             try:
                 with urllib.request.urlopen(req, timeout=10) as r:
                     statuses[line["id"]], answers[line["id"]] = r.status, r.read()
             except urllib.error.HTTPError as e:
                 statuses[line["id"]], answers[line["id"]] = e.code, e.read()
-        records = json.load(urllib.request.urlopen(f"http://127.0.0.1:{upstream}/__mock/requests"))
-        import base64
+        records = edge.crossed()
         bodies = {}
         for r in records:
             headers = {k.lower(): v for k, v in r["headers"]}
@@ -156,23 +116,7 @@ def main():
             (f"echoed values came back restored to the client ({echo_checked - len(not_restored)} of {echo_checked})",
              echo_checked > 0 and not not_restored),
         ]
-        failed = 0
-        for what, ok in checks:
-            print(("ok    " if ok else "FAIL  ") + what)
-            failed += 0 if ok else 1
-        for what in (not_forwarded + leaks + not_restored)[:20]:
-            print("      " + what)
-        print(f"{len(checks) - failed} passed, {failed} failed")
-        return 1 if failed else 0
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        return report(checks, (not_forwarded + leaks + not_restored)[:20])
 
 
 if __name__ == "__main__":

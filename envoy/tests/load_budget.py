@@ -15,7 +15,6 @@ import os
 import pathlib
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from rig import DEFAULT_ENVOY, DEFAULT_WASM, Edge, report
 REQUESTS_PER_MINUTE = 1000
 TOKENS_PER_MINUTE = 400
 POLICY = {
@@ -44,72 +43,31 @@ BODY = json.dumps({
 })
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    sys.exit(f"load_budget: {what} did not happen within {seconds}s")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--wasm", default=os.environ.get("CUSTOMS_WASM", str(ROOT / "target/wasm32-wasip1/release/customs_filter.wasm")))
-    parser.add_argument("--envoy", default=os.environ.get("CUSTOMS_ENVOY", str(ROOT / ".venv/bin/envoy")))
+    parser.add_argument("--wasm", default=os.environ.get("CUSTOMS_WASM", str(DEFAULT_WASM)))
+    parser.add_argument("--envoy", default=os.environ.get("CUSTOMS_ENVOY", str(DEFAULT_ENVOY)))
     parser.add_argument("--seconds", type=int, default=4)
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if not wrk:
         sys.exit("load_budget: wrk is not installed (apt-get install wrk)")
 
-    procs = []
-    work = pathlib.Path(tempfile.mkdtemp(prefix="customs-load-"))
-    try:
-        mock = subprocess.Popen([sys.executable, str(ROOT / "envoy/mock_provider.py"), "--port", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(mock)
-        line = mock.stdout.readline()
-        upstream = int(re.search(r":(\d+)", line).group(1))
-
-        listen, admin = free_port(), free_port()
-        (work / "policy.json").write_text(json.dumps(POLICY))
-        config = work / "envoy.yaml"
-        subprocess.run([sys.executable, str(ROOT / "envoy/render.py"), str(ROOT / "envoy/demo.yaml"),
-                        "--wasm", args.wasm, "--policy", str(work / "policy.json"), "--out", str(config),
-                        "--set", f"LISTEN_PORT={listen}", "--set", f"ADMIN_PORT={admin}",
-                        "--set", f"UPSTREAM_PORT={upstream}"], check=True, stdout=subprocess.DEVNULL)
-        log = open(work / "envoy.log", "w")
-        envoy = subprocess.Popen([args.envoy, "-c", str(config), "--concurrency", "2",
-                                  "--use-dynamic-base-id", "-l", "warning"],
-                                 stdout=subprocess.DEVNULL, stderr=log)
-        procs.append(envoy)
-
-        def ready():
-            try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{admin}/ready", timeout=1).status == 200
-            except (urllib.error.URLError, OSError):
-                return False
-        wait_until(ready, 30, "Envoy ready")
-
+    with Edge(POLICY, args.wasm, args.envoy) as edge:
+        work = pathlib.Path(tempfile.mkdtemp(prefix="customs-load-"))
         lua = work / "post.lua"
         lua.write_text('wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\n'
                        f"wrk.body = {json.dumps(BODY)}\n")
         run = subprocess.run([wrk, "-t", "2", "-c", "16", "-d", f"{args.seconds}s", "-s", str(lua),
-                              f"http://127.0.0.1:{listen}/v1/chat/completions"],
+                              edge.url("/v1/chat/completions")],
                              capture_output=True, text=True, timeout=args.seconds + 30)
+        shutil.rmtree(work, ignore_errors=True)
         total = int(re.search(r"(\d+) requests in", run.stdout).group(1))
         non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", run.stdout)
         refused = int(non_2xx.group(1)) if non_2xx else 0
 
         # One more request, to read a refusal's status, body and headers.
-        req = urllib.request.Request(f"http://127.0.0.1:{listen}/v1/chat/completions",
+        req = urllib.request.Request(edge.url("/v1/chat/completions"),
                                      data=BODY.encode(), headers={"content-type": "application/json"})
         try:
             urllib.request.urlopen(req, timeout=5)
@@ -117,7 +75,7 @@ def main():
         except urllib.error.HTTPError as e:
             refusal = (e.code, {k.lower(): v for k, v in e.headers.items()}, json.loads(e.read() or b"{}"))
 
-        crossed = json.load(urllib.request.urlopen(f"http://127.0.0.1:{upstream}/__mock/requests"))
+        crossed = edge.crossed()
         reserved = []
         for r in crossed:
             tags = dict((k.lower(), v) for k, v in r["headers"])
@@ -144,21 +102,7 @@ def main():
             ("the refusal has x-ratelimit-remaining-requests and -tokens",
              "x-ratelimit-remaining-requests" in refusal[1] and "x-ratelimit-remaining-tokens" in refusal[1]),
         ]
-        failed = 0
-        for what, ok in checks:
-            print(("ok    " if ok else "FAIL  ") + what)
-            failed += 0 if ok else 1
-        print(f"{len(checks) - failed} passed, {failed} failed")
-        return 1 if failed else 0
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        return report(checks)
 
 
 if __name__ == "__main__":
