@@ -185,15 +185,18 @@ def targets_table(f):
 
 def stream_table(r):
     lines = [
-        "| path | TTFB p50 ms | TTFB p90 ms | whole answer p50 ms | data events sent | received | e-mail reached the provider | e-mail in the client's answer |",
-        "|---|--:|--:|--:|--:|--:|---|---|",
+        "| path | TTFB p50 ms | TTFB p90 ms | whole answer p50 ms | data events sent | of them usage chunks customs asked for | "
+        "received | none merged or lost | e-mail reached the provider | e-mail in the client's answer |",
+        "|---|--:|--:|--:|--:|--:|--:|---|---|---|",
     ]
     for s in r["stream"].values():
         ttfb = sorted(v for v in s["ttfb_s"] if v is not None)
         p90 = ttfb[min(len(ttfb) - 1, int(len(ttfb) * 0.9))] if ttfb else None
         lines.append(
             f"| {s['title']} | {fmt(_x(med(ttfb), 1000), 2)} | {fmt(_x(p90, 1000), 2)} | "
-            f"{fmt(_x(med(s['total_s']), 1000), 2)} | {s['events_sent']} | {s['events_received']} | "
+            f"{fmt(_x(med(s['total_s']), 1000), 2)} | {s['events_sent']} | {s.get('usage_events_added', 0)} | "
+            f"{s['events_received']} | "
+            f"{'yes' if s['events_received'] == s['events_sent'] - s.get('usage_events_added', 0) else '**no**'} | "
             f"{'yes' if s['email_reached_provider'] else 'no'} | {'yes' if s['email_in_answer'] else 'no'} |"
         )
     return lines

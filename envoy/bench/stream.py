@@ -52,7 +52,8 @@ STREAM_BODY = json.dumps(
 def sse_exchange(port, body=STREAM_BODY, timeout=30):
     """One streamed chat request to 127.0.0.1:`port`. Returns a dict: status,
     ttfb_s (to the end of the first `data:` line), total_s, events (number of
-    `data:` lines) and text (the content deltas joined)."""
+    `data:` lines), usage_events (those that carry only usage) and text (the
+    content deltas joined)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         start = time.perf_counter()
@@ -63,7 +64,7 @@ def sse_exchange(port, body=STREAM_BODY, timeout=30):
             headers={"content-type": "application/json", "authorization": "Bearer sk-bench-client-key"},
         )
         resp = conn.getresponse()
-        first, events, parts = None, 0, []
+        first, events, usage_events, parts = None, 0, 0, []
         for _ in range(100000):  # bounded: one line an iteration
             line = resp.readline()
             if not line:
@@ -73,26 +74,42 @@ def sse_exchange(port, body=STREAM_BODY, timeout=30):
             if first is None:
                 first = time.perf_counter() - start
             events += 1
-            parts.append(_delta_text(line[5:].strip()))
+            text, usage_only = _delta(line[5:].strip())
+            parts.append(text)
+            usage_events += usage_only
         total = time.perf_counter() - start
-        return {"status": resp.status, "ttfb_s": first, "total_s": total, "events": events, "text": "".join(parts)}
+        return {
+            "status": resp.status, "ttfb_s": first, "total_s": total, "events": events,
+            "usage_events": usage_events, "text": "".join(parts),
+        }  # fmt: skip
     finally:
         conn.close()
 
 
-def _delta_text(data):
+def _delta(data):
+    """The content an event adds, and whether it is a usage-only chunk."""
     if data == b"[DONE]":
-        return ""
+        return "", False
     try:
         chunk = json.loads(data)
     except ValueError:
-        return ""
+        return "", False
+    if not isinstance(chunk, dict):
+        return "", False
     text = []
     for choice in chunk.get("choices") or []:
         delta = choice.get("delta") if isinstance(choice, dict) else None
         if isinstance(delta, dict) and isinstance(delta.get("content"), str):
             text.append(delta["content"])
-    return "".join(text)
+    return "".join(text), chunk.get("choices") == [] and chunk.get("usage") is not None
+
+
+def _asks_usage(body):
+    try:
+        options = json.loads(body).get("stream_options")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _call(port, method, path, body=b"", headers=None, timeout=30):
@@ -214,10 +231,14 @@ def streaming(args, envoy, columns, body_paths, procs, results):
         seen = mock_requests(MOCK_PORT)[-1]
         crossed_body = base64.b64decode(seen["body_base64"])
         direct = sse_exchange(MOCK_PORT, body=crossed_body)
+        # customs may ask the provider for usage (stream_options.include_usage)
+        # to count tokens; the usage chunk that brings is not the client's.
+        added = direct["usage_events"] if _asks_usage(crossed_body) and not _asks_usage(STREAM_BODY) else 0
         results["stream"][col.key] = {
             "title": col.title,
             "status": first["status"],
             "events_sent": direct["events"],
+            "usage_events_added": added,
             "events_received": first["events"],
             "email_reached_provider": STREAM_EMAIL.encode() in crossed_body,
             "email_in_answer": STREAM_EMAIL in first["text"],
