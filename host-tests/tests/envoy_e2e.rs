@@ -24,13 +24,16 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+#[path = "common/envoy.rs"]
+mod envoy;
+
+use envoy::{free_port, http, root, tail, HttpResponse as Response, TempDir};
 
 use customs_host::scenario::{self, AnswerBody, AnswerSpec, Crossed, Outcome, Scenario};
 use serde_json::{json, Value};
@@ -59,7 +62,7 @@ fn every_scenario_passes_through_real_envoy() {
         }
     }
 
-    let dir = TempDir::new();
+    let dir = TempDir::new("customs-e2e");
     let mock = Mock::start(&dir);
     let mut failures = Vec::new();
     let mut passed = Vec::new();
@@ -109,7 +112,7 @@ fn every_scenario_passes_through_real_envoy() {
 #[ignore = "needs Envoy: envoy/install.sh"]
 fn a_policy_the_filter_refuses_keeps_envoy_from_starting() {
     let tools = Tools::find();
-    let dir = TempDir::new();
+    let dir = TempDir::new("customs-e2e");
     let mut envoy = Envoy::start(&tools, &dir, Some(&json!({"nonsense": 1})), free_port()).unwrap();
     let status = envoy.wait_for_exit(Duration::from_secs(60));
     let log = envoy.log();
@@ -132,7 +135,7 @@ fn a_policy_the_filter_refuses_keeps_envoy_from_starting() {
 #[ignore = "needs Envoy: envoy/install.sh"]
 fn every_shipped_envoy_config_validates() {
     let tools = Tools::find();
-    let dir = TempDir::new();
+    let dir = TempDir::new("customs-e2e");
     let mut templates: Vec<PathBuf> = fs::read_dir(root().join("envoy"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -175,7 +178,7 @@ fn every_shipped_envoy_config_validates() {
 #[test]
 #[ignore = "needs python3; runs with the Envoy tests"]
 fn the_mock_provider_answers_like_each_provider() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("customs-e2e");
     let mock = Mock::start(&dir);
     let json_type = [("content-type".to_string(), "application/json".to_string())];
     let post = |path: &str, body: Value| {
@@ -587,178 +590,4 @@ impl Drop for Guard {
         }
         let _ = self.child.wait();
     }
-}
-
-/// A scratch directory for configs and logs, removed when dropped.
-struct TempDir {
-    path: PathBuf,
-    counter: AtomicU32,
-}
-
-impl TempDir {
-    fn new() -> TempDir {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "customs-e2e-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        fs::create_dir_all(&path).unwrap();
-        TempDir {
-            path,
-            counter: AtomicU32::new(0),
-        }
-    }
-
-    fn next(&self) -> u32 {
-        self.counter.fetch_add(1, Ordering::Relaxed)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.path);
-    }
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// One HTTP/1.1 exchange on a fresh connection. The request is written from
-/// another thread while the answer is read, so an early answer (a refusal
-/// before the whole body was sent) is read rather than lost to a broken pipe.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> io::Result<Response> {
-    let stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(60)))?;
-    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let mut head = format!("{method} {path} HTTP/1.1\r\n");
-    if !has("host") {
-        head += &format!("host: 127.0.0.1:{port}\r\n");
-    }
-    for (name, value) in headers {
-        head += &format!("{name}: {value}\r\n");
-    }
-    if !has("content-length") && !has("transfer-encoding") && (!body.is_empty() || method != "GET")
-    {
-        head += &format!("content-length: {}\r\n", body.len());
-    }
-    head += "connection: close\r\n\r\n";
-    let mut request = head.into_bytes();
-    request.extend_from_slice(body);
-
-    let mut writer = stream.try_clone()?;
-    let sender = thread::spawn(move || writer.write_all(&request).and_then(|()| writer.flush()));
-    let response = read_response(&mut BufReader::new(&stream));
-    let _ = stream.shutdown(Shutdown::Both);
-    let sent = sender
-        .join()
-        .unwrap_or_else(|_| Err(io::Error::other("writer panicked")));
-    match (response, sent) {
-        (Ok(response), _) => Ok(response),
-        (Err(read), Err(write)) => {
-            Err(io::Error::other(format!("{read} (while sending: {write})")))
-        }
-        (Err(read), Ok(())) => Err(read),
-    }
-}
-
-fn read_response(r: &mut impl BufRead) -> io::Result<Response> {
-    let bad = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
-    let line = read_line(r)?;
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(format!("bad status line {line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(r)?;
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad(format!("bad header line {line:?}")))?;
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    let mut body = Vec::new();
-    if status == 204 || status == 304 || (100..200).contains(&status) {
-        // no body
-    } else if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        loop {
-            let line = read_line(r)?;
-            let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| bad(format!("bad chunk size {line:?}")))?;
-            if size == 0 {
-                while !read_line(r)?.is_empty() {}
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
-            read_line(r)?;
-        }
-    } else if let Some(length) = get("content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| bad(format!("bad content-length {length:?}")))?;
-        body.resize(length, 0);
-        r.read_exact(&mut body)?;
-    } else {
-        r.read_to_end(&mut body)?;
-    }
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn read_line(r: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed mid-response",
-        ));
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }

@@ -1,7 +1,7 @@
 //! A real Envoy and the mock provider for end-to-end tests: processes started
 //! on 127.0.0.1 ports the OS picked, killed when their guard drops (also when a
 //! test panics), configs rendered from `envoy/*.yaml` with `envoy/render.py`,
-//! and a small HTTP/1.1 client. Copied from `envoy_e2e.rs`, with a hook to
+//! and a small HTTP/1.1 client, shared by the Envoy test files; with a hook to
 //! edit the rendered config and a choice of worker count.
 
 #![allow(
@@ -291,7 +291,7 @@ impl TempDir {
         }
     }
 
-    fn next(&self) -> u32 {
+    pub fn next(&self) -> u32 {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 }
