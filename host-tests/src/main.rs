@@ -17,7 +17,7 @@ usage:
   customs estimate [--family openai|anthropic] [FILE_OR_DIR ...]
   customs tenant-of [--secret SECRET] API_KEY
   customs corpus [--wasm PATH] [--policy POLICY.json] [--format table|json] [DIR]
-  customs bench-detect [--wasm PATH] [--budget-ms MS]
+  customs bench-detect [--wasm PATH] [--budget-ms MS] [--only native|engine|wasm] [--sizes KIB,...]
   customs --help
 
 run        prints, as JSON, what would cross the border (method, path, headers,

@@ -313,6 +313,11 @@ pub(crate) fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
         config.consume_fuel(true);
+        // For profiling the filter with `perf record`: wasmtime writes a perf map
+        // naming the JIT-compiled functions (build the `.wasm` unstripped).
+        if std::env::var_os("CUSTOMS_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         Engine::new(&config).unwrap_or_else(|e| panic!("wasmtime engine: {e}"))
     })
 }

@@ -147,6 +147,56 @@ fn streaming_equals_whole_at_every_split() {
     }
 }
 
+/// The bulk runs in `push` are a shortcut: they must give exactly the count of
+/// the character-by-character state machine.
+#[test]
+fn bulk_runs_equal_stepping_each_character() {
+    let edges = [
+        "",
+        " ",
+        "a",
+        "aaaa",
+        "   \t\x0c  x",
+        "12345 678",
+        "camelCaseWord snake_case",
+        "HTTP2Server 42abc",
+        "\u{4e2d}\u{6587}abc def",
+        "a\n\n  b",
+        "x  \n  y",
+        "ÄÖÜ abc",
+        "a,b c. D",
+        "x\n, y",
+        "foo.bar()",
+        "A  B\t\tc",
+        "end.\n\nNext",
+        "}\n\n// c",
+        "aB",
+        "ABc",
+        "a \u{4e2d}",
+        "42 x 7y",
+        "-- rule --",
+        "q?! \u{3002}a",
+    ];
+    let corpus = corpus();
+    let samples = corpus
+        .iter()
+        .flat_map(|(_, samples)| samples.iter().map(String::as_str))
+        .chain(edges);
+    for sample in samples {
+        let mut stepped = TokenCounter::new(TokenizerFamily::OpenAi);
+        for c in sample.chars() {
+            stepped.step(classify(c));
+        }
+        let mut bulk = TokenCounter::new(TokenizerFamily::OpenAi);
+        bulk.push(sample);
+        assert_eq!(
+            (bulk.closed_milli, bulk.run.cost()),
+            (stepped.closed_milli, stepped.run.cost()),
+            "{sample:?}"
+        );
+    }
+}
+
 #[test]
 fn anthropic_scales_the_estimate() {
     let text = include_str!("../../../corpus/estimator/en.txt");

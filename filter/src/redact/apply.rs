@@ -4,13 +4,13 @@
 //! `\u0040` is already an `@`); edits land on the original span of that string and
 //! the tree is re-serialised, never patched as raw bytes.
 
+use super::literals::Literals;
 use super::rules::{Action, RedactRules};
 use super::walk::{self, Slot};
 use crate::api::Shape;
 use crate::detect::{Finding, Scanner};
 use crate::json::{self, Json};
 use crate::keyed;
-use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What redaction did to one request. Holds raw values only in `pseudonyms`
@@ -71,24 +71,18 @@ impl Redactor<'_> {
             return;
         }
         let values: Vec<&str> = state.replaced.iter().map(|(v, _, _)| v.as_str()).collect();
-        let Ok(automaton) = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&values)
-        else {
+        let Some(literals) = Literals::new(&values) else {
             return;
         };
         let replacements: Vec<&str> = state.replaced.iter().map(|(_, _, r)| r.as_str()).collect();
         let mut extra: Vec<usize> = Vec::new();
         let mut replace = |text: &mut String| -> bool {
-            let mut hit = false;
-            for m in automaton.find_iter(text.as_str()) {
-                extra.push(m.pattern().as_usize());
-                hit = true;
-            }
-            if hit {
-                *text = automaton.replace_all(text, &replacements);
-            }
-            hit
+            let Some((new, matches)) = literals.replace_all(text, &replacements) else {
+                return false;
+            };
+            extra.extend(matches.iter().map(|m| m.literal));
+            *text = new;
+            true
         };
         for slot in slots {
             match slot {

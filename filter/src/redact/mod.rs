@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod fields;
 pub mod headers;
+mod literals;
 pub mod restore;
 pub mod rules;
 pub mod walk;

@@ -4,12 +4,12 @@
 //! (`[EMA` then `IL_1]`). The restorer passes text on as it comes and holds back
 //! only a tail that could still become a placeholder, so the stream stays a stream.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use super::literals::Literals;
 
 /// The placeholder table of one request.
 #[derive(Debug, Clone)]
 pub struct Restorer {
-    automaton: Option<AhoCorasick>,
+    finder: Option<Literals>,
     originals: Vec<String>,
     placeholders: Vec<String>,
     longest: usize,
@@ -20,17 +20,10 @@ impl Restorer {
     pub fn new(pseudonyms: &[(String, String)]) -> Restorer {
         let placeholders: Vec<String> = pseudonyms.iter().map(|(p, _)| p.clone()).collect();
         let originals = pseudonyms.iter().map(|(_, o)| o.clone()).collect();
-        let automaton = if placeholders.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&placeholders)
-                .ok()
-        };
+        let finder = Literals::new(&placeholders);
         let longest = placeholders.iter().map(String::len).max().unwrap_or(0);
         Restorer {
-            automaton,
+            finder,
             originals,
             placeholders,
             longest,
@@ -38,16 +31,14 @@ impl Restorer {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.finder.is_none()
     }
 
     /// Every placeholder in `text` replaced; `None` when there is none.
     pub fn restore(&self, text: &str) -> Option<String> {
-        let automaton = self.automaton.as_ref()?;
-        if !automaton.is_match(text) {
-            return None;
-        }
-        Some(automaton.replace_all(text, &self.originals))
+        let set = self.finder.as_ref()?;
+        set.replace_all(text, &self.originals)
+            .map(|(restored, _)| restored)
     }
 
     /// The length of the longest tail of `text` that is a proper prefix of some

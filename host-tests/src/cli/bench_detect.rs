@@ -134,6 +134,8 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
         &[
             ("--wasm", "a file"),
             ("--budget-ms", "milliseconds per measurement"),
+            ("--only", "native, engine or wasm"),
+            ("--sizes", "request body sizes in KiB, comma separated"),
         ],
     )?;
     args.no_positional()?;
@@ -149,9 +151,32 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
     }
     println!("# Detection benchmark\n");
     println!("machine at start: {}\n", machine());
-    native(budget)?;
-    native_engine(budget)?;
-    in_wasm(budget, args.one("--wasm")?)?;
+    let only = args.one("--only")?;
+    if let Some(section) = only.filter(|s| !["native", "engine", "wasm"].contains(s)) {
+        bail!("--only {section:?}: expected native, engine or wasm");
+    }
+    let sizes: Vec<usize> = match args.one("--sizes")? {
+        None => BODY_SIZES.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|k| match k.trim().parse::<usize>() {
+                Ok(k) if k > 0 => Ok(k * KIB),
+                _ => Err(anyhow::anyhow!(
+                    "--sizes {list:?}: {k:?} is not a size in KiB"
+                )),
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
+    let run = |section: &str| only.is_none_or(|o| o == section);
+    if run("native") {
+        native(budget)?;
+    }
+    if run("engine") {
+        native_engine(budget, &sizes)?;
+    }
+    if run("wasm") {
+        in_wasm(budget, &sizes, args.one("--wasm")?)?;
+    }
     println!("\nmachine at end: {}", machine());
     Ok(ExitCode::SUCCESS)
 }
@@ -208,7 +233,7 @@ fn body_of_size(make: fn(usize) -> String, size: usize) -> Vec<u8> {
 
 /// Whole requests through customs' engine natively (head, then body: parse,
 /// detect, redact, tag), without proxy-wasm, wasm or the harness.
-fn native_engine(budget: Duration) -> anyhow::Result<()> {
+fn native_engine(budget: Duration, sizes: &[usize]) -> anyhow::Result<()> {
     let engine =
         Engine::from_config(b"").map_err(|e| anyhow::anyhow!("the default policy: {e}"))?;
     let ctx = Ctx {
@@ -217,11 +242,11 @@ fn native_engine(budget: Duration) -> anyhow::Result<()> {
     };
     let store = MemoryStore::new();
     println!("\n## Whole chat requests through the engine, natively (default policy)\n");
-    println!("| body | 2 KiB | 32 KiB | 256 KiB |");
-    println!("|---|---:|---:|---:|");
+    println!("| body |{}", header_cells(sizes));
+    println!("|---|{}", "---:|".repeat(sizes.len()));
     for (name, make) in BODIES {
         let mut cells = Vec::new();
-        for size in BODY_SIZES {
+        for &size in sizes {
             let body = body_of_size(make, size);
             let head = RequestHead::new(
                 "POST",
@@ -285,7 +310,7 @@ fn send(worker: &Worker, body: &[u8]) -> bool {
 /// Whole requests through the filter's `.wasm` under the harness, with the
 /// default policy and, to show what detection itself costs, with every
 /// detector switched off.
-fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
+fn in_wasm(budget: Duration, sizes: &[usize], wasm: Option<&str>) -> anyhow::Result<()> {
     let host = Host::new();
     host.echo_logs(false);
     let start = |config: Option<serde_json::Value>| -> anyhow::Result<Worker> {
@@ -302,8 +327,15 @@ fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
     println!("Time per request from the request headers to the end of the stream,");
     println!("including the harness's own copying; MB/s of request body in brackets.");
     println!("Default policy, except the rows with every detector switched off.\n");
-    println!("| body | 2 KiB | 32 KiB | 256 KiB | µs per KiB, 2 KiB → 256 KiB |");
-    println!("|---|---:|---:|---:|---:|");
+    let (first, last) = (
+        sizes.first().copied().unwrap_or_default() / KIB,
+        sizes.last().copied().unwrap_or_default() / KIB,
+    );
+    println!(
+        "| body |{} µs per KiB, {first} KiB → {last} KiB |",
+        header_cells(sizes)
+    );
+    println!("|---|{}---:|", "---:|".repeat(sizes.len()));
     let [english, chinese, digits, dense] = BODIES;
     let rows = [
         (english.0, &detecting, english.1),
@@ -318,7 +350,7 @@ fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
     for (name, worker, make) in rows {
         let mut cells = Vec::new();
         let mut per_kib = Vec::new();
-        for size in BODY_SIZES {
+        for &size in sizes {
             let body = body_of_size(make, size);
             if !send(worker, &body) {
                 bail!("the {name} request of {size} bytes did not cross");
@@ -332,7 +364,7 @@ fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
                 format_duration(per_run),
                 mb_per_s(body.len(), per_run)
             ));
-            if size == 256 * KIB {
+            if Some(&size) == sizes.last() {
                 largest.push((name, body.len(), per_run));
             }
         }
@@ -351,13 +383,13 @@ fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
             // Below a twentieth of the request the difference is noise.
             if detection * 20 < *on {
                 println!(
-                    "- {language}, 256 KiB: {} with detection, {} without: the difference is within the noise",
+                    "- {language}, {last} KiB: {} with detection, {} without: the difference is within the noise",
                     format_duration(*on),
                     format_duration(*off)
                 );
             } else {
                 println!(
-                    "- {language}, 256 KiB: detection takes {} of {}: {:.0} MB/s inside the `.wasm`",
+                    "- {language}, {last} KiB: detection takes {} of {}: {:.0} MB/s inside the `.wasm`",
                     format_duration(detection),
                     format_duration(*on),
                     mb_per_s(*len, detection)
@@ -366,6 +398,14 @@ fn in_wasm(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// ` 2 KiB | 32 KiB |` for the table headers.
+fn header_cells(sizes: &[usize]) -> String {
+    sizes
+        .iter()
+        .map(|s| format!(" {} KiB |", s / KIB))
+        .collect()
 }
 
 fn format_duration(d: Duration) -> String {

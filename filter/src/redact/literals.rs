@@ -1,0 +1,265 @@
+//! Finding and replacing a set of literal strings, built once per request: the
+//! values a request's redaction replaced (to sweep their recurrences) and the
+//! placeholders its answer may echo (to restore them).
+//!
+//! Such a set is small and short-lived, so building is what costs. A handful
+//! of literals is searched one `str::find` each, which needs no building; more
+//! go through an Aho-Corasick NFA, whose build cost then pays off. Both give
+//! the leftmost-longest, non-overlapping matches of every literal.
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+/// Up to this many literals are searched one by one: each costs a pass over
+/// the text, so the cost stays linear in the text with a small factor.
+const FEW: usize = 8;
+
+/// A set of literal strings to find in texts.
+#[derive(Debug, Clone)]
+pub(crate) struct Literals {
+    search: Search,
+}
+
+#[derive(Debug, Clone)]
+enum Search {
+    Few(Vec<String>),
+    Many(AhoCorasick),
+}
+
+/// One match: byte span in the text and the index of the literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Match {
+    pub start: usize,
+    pub end: usize,
+    pub literal: usize,
+}
+
+impl Literals {
+    /// The set of `literals`, in order (a match names its literal by index).
+    /// Empty literals never match. `None` when there is nothing to find.
+    pub(crate) fn new<S: AsRef<str>>(literals: &[S]) -> Option<Literals> {
+        if literals.iter().all(|l| l.as_ref().is_empty()) {
+            return None;
+        }
+        let search = if literals.len() <= FEW {
+            Search::Few(literals.iter().map(|l| l.as_ref().to_string()).collect())
+        } else {
+            // An empty pattern would match everywhere: give it one that cannot
+            // occur in a `str`, so indexes stay those of `literals`.
+            let patterns: Vec<&[u8]> = literals
+                .iter()
+                .map(|l| match l.as_ref() {
+                    "" => &[0xFF][..],
+                    l => l.as_bytes(),
+                })
+                .collect();
+            let automaton = AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(patterns)
+                .ok()?;
+            Search::Many(automaton)
+        };
+        Some(Literals { search })
+    }
+
+    /// Every leftmost-longest, non-overlapping match in `text`, in order.
+    pub(crate) fn find_all(&self, text: &str) -> Vec<Match> {
+        match &self.search {
+            Search::Many(automaton) => automaton
+                .find_iter(text)
+                .map(|m| Match {
+                    start: m.start(),
+                    end: m.end(),
+                    literal: m.pattern().as_usize(),
+                })
+                .collect(),
+            Search::Few(literals) => find_few(literals, text),
+        }
+    }
+
+    /// `text` with every match replaced by `replacements[literal]`; `None`
+    /// when nothing matched. A missing replacement leaves the match as it is.
+    pub(crate) fn replace_all<S: AsRef<str>>(
+        &self,
+        text: &str,
+        replacements: &[S],
+    ) -> Option<(String, Vec<Match>)> {
+        let matches = self.find_all(text);
+        if matches.is_empty() {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        for m in &matches {
+            out.push_str(text.get(done..m.start).unwrap_or_default());
+            match replacements.get(m.literal) {
+                Some(r) => out.push_str(r.as_ref()),
+                None => out.push_str(text.get(m.start..m.end).unwrap_or_default()),
+            }
+            done = m.end;
+        }
+        out.push_str(text.get(done..).unwrap_or_default());
+        Some((out, matches))
+    }
+}
+
+/// Leftmost-longest matches of a few literals: the next occurrence of each is
+/// kept and searched again only once a match has passed it, so each literal's
+/// search moves forward through the text once.
+fn find_few(literals: &[String], text: &str) -> Vec<Match> {
+    let find_from = |literal: &str, from: usize| -> Option<usize> {
+        if literal.is_empty() {
+            return None;
+        }
+        text.get(from..)?.find(literal).map(|at| at + from)
+    };
+    let mut next: Vec<Option<usize>> = literals.iter().map(|l| find_from(l, 0)).collect();
+    let mut out = Vec::new();
+    loop {
+        let mut best: Option<Match> = None;
+        for (literal, (start, l)) in next.iter().zip(literals).enumerate() {
+            let Some(start) = *start else { continue };
+            let end = start + l.len();
+            let better = best.is_none_or(|b| start < b.start || (start == b.start && end > b.end));
+            if better {
+                best = Some(Match {
+                    start,
+                    end,
+                    literal,
+                });
+            }
+        }
+        let Some(m) = best else { return out };
+        out.push(m);
+        for (at, l) in next.iter_mut().zip(literals) {
+            if at.is_some_and(|s| s < m.end) {
+                *at = find_from(l, m.end);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// The reference: Aho-Corasick's leftmost-longest over the same literals.
+    fn reference(literals: &[&str], text: &str) -> Vec<Match> {
+        let patterns: Vec<&str> = literals.to_vec();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .unwrap();
+        automaton
+            .find_iter(text)
+            .map(|m| Match {
+                start: m.start(),
+                end: m.end(),
+                literal: m.pattern().as_usize(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn few_literals_match_like_aho_corasick() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["aa", "ab"], "aaab"),
+            (&["xa", "aa"], "xaaa"),
+            (&["ab", "bc"], "abc"),
+            (&["a", "ab", "abc"], "abcabxa"),
+            (
+                &["alice@example.com", "13812345678"],
+                "to alice@example.com or 13812345678, alice@example.com",
+            ),
+            (&["111", "11"], "11111"),
+            (&["中文", "文本"], "中文本中文"),
+            (&["zz"], "no match here"),
+        ];
+        for (literals, text) in cases {
+            let few = Literals::new(literals).unwrap();
+            assert!(matches!(few.search, Search::Few(_)));
+            assert_eq!(
+                few.find_all(text),
+                reference(literals, text),
+                "{literals:?} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_sets_match_like_aho_corasick() {
+        // A small alphabet makes overlaps and shared prefixes common.
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..3000 {
+            let count = 1 + next(12) as usize;
+            let literals: Vec<String> = (0..count)
+                .map(|_| {
+                    (0..1 + next(4))
+                        .map(|_| ['a', 'b', 'c'][next(3) as usize])
+                        .collect()
+                })
+                .collect();
+            let text: String = (0..next(40))
+                .map(|_| ['a', 'b', 'c', ' '][next(4) as usize])
+                .collect();
+            let refs: Vec<&str> = literals.iter().map(String::as_str).collect();
+            let set = Literals::new(&refs).unwrap();
+            assert_eq!(
+                set.find_all(&text),
+                reference(&refs, &text),
+                "{refs:?} in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn replaces_every_match_and_reports_them() {
+        let set = Literals::new(&["bob", "alice"]).unwrap();
+        let (out, matches) = set
+            .replace_all("alice and bob and alice", &["[B]", "[A]"])
+            .unwrap();
+        assert_eq!(out, "[A] and [B] and [A]");
+        assert_eq!(matches.len(), 3);
+        assert!(set.replace_all("nobody", &["[B]", "[A]"]).is_none());
+    }
+
+    #[test]
+    fn empty_literals_never_match() {
+        assert!(Literals::new::<&str>(&[]).is_none());
+        assert!(Literals::new(&[""]).is_none());
+        let few = Literals::new(&["", "x"]).unwrap();
+        assert_eq!(few.find_all("axb").len(), 1);
+        let many: Vec<String> = (0..20)
+            .map(|i| {
+                if i == 0 {
+                    String::new()
+                } else {
+                    format!("v{i}")
+                }
+            })
+            .collect();
+        let set = Literals::new(&many).unwrap();
+        assert_eq!(
+            set.find_all("v1 v19"),
+            vec![
+                Match {
+                    start: 0,
+                    end: 2,
+                    literal: 1
+                },
+                Match {
+                    start: 3,
+                    end: 6,
+                    literal: 19
+                }
+            ]
+        );
+    }
+}
