@@ -1,5 +1,5 @@
 //! Loops whole chat requests through the engine natively, for a profiler:
-//! `cargo run --release --example profile_engine -- 262144 2000`, under
+//! `cargo run --release --example profile_engine -- 262144 2000 [POLICY [TEXT]]`, under
 //! `perf record` or `valgrind --tool=callgrind`.
 
 use customs_filter::engine::{Ctx, Engine, HeadStep, RequestHead};
@@ -16,7 +16,12 @@ fn main() {
         .next()
         .map(|p| std::fs::read(p).unwrap_or_default())
         .unwrap_or_default();
-    let prose: String = ENGLISH
+    let text_file = args
+        .next()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default());
+    let prose: String = text_file
+        .as_deref()
+        .unwrap_or(ENGLISH)
         .lines()
         .filter(|l| l.trim() != "%%")
         .collect::<Vec<_>>()

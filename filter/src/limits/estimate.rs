@@ -134,6 +134,14 @@ impl TokenCounter {
                     word.letters = word.letters.saturating_add(saturating_u32(n - 1));
                     i += n;
                 }
+                // Lead bytes of U+4000..=U+9FFF: the main Han block, mostly.
+                Run::Word(word) if (0xE4..=0xE9).contains(&b) => {
+                    let n = word.push_han_run(rest);
+                    if n == 0 {
+                        return i;
+                    }
+                    i += n;
+                }
                 Run::Word(word) if b.is_ascii_uppercase() && !word.last_lower => {
                     word.push(ascii_letter(b));
                     i += 1;
@@ -449,6 +457,38 @@ impl Word {
         self
     }
 
+    /// Pushes the characters of the main Han block `bytes` starts with (a
+    /// `str`'s bytes, so each is a whole UTF-8 sequence); how many bytes that
+    /// took. The same as pushing each as a [`Letter`], without classifying it.
+    fn push_han_run(&mut self, bytes: &[u8]) -> usize {
+        let mut taken = 0;
+        while let Some(&[b0, b1, b2]) = bytes.get(taken..taken + 3) {
+            let c = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
+            let Some(second) = (0xE4..=0xE9)
+                .contains(&b0)
+                .then(|| c.checked_sub(0x4E00))
+                .flatten()
+                .and_then(|offset| u16::try_from(offset).ok())
+            else {
+                break;
+            };
+            if self.lead.is_none() {
+                self.lead = Some(Lead::Cjk);
+            }
+            match self.han_pending.take() {
+                Some(first) if is_han_pair(first, second) => self.han = self.han.saturating_add(1),
+                Some(_) => {
+                    self.han = self.han.saturating_add(1);
+                    self.han_pending = Some(second);
+                }
+                None => self.han_pending = Some(second),
+            }
+            self.last_lower = false;
+            taken += 3;
+        }
+        taken
+    }
+
     fn push(&mut self, letter: Letter) {
         if self.lead.is_none() {
             self.lead = Some(match letter.script {
@@ -668,6 +708,9 @@ fn classify(c: char) -> Class {
             case: Case::None,
         });
     }
+    if is_common_punctuation(c) {
+        return Class::Symbol(c);
+    }
     if c.is_alphabetic() {
         let case = if c.is_lowercase() {
             Case::Lower
@@ -695,6 +738,20 @@ fn classify(c: char) -> Class {
         return Class::Space;
     }
     Class::Symbol(c)
+}
+
+/// Punctuation of Chinese and typeset text (`，。、：“”《》…`), answered without
+/// the slower Unicode property lookups below (a test checks these are neither
+/// letters, digits nor spaces).
+fn is_common_punctuation(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'..='\u{2027}'
+            | '\u{3001}'..='\u{3003}'
+            | '\u{3008}'..='\u{3011}'
+            | '\u{FF01}'..='\u{FF0F}'
+            | '\u{FF1A}'..='\u{FF20}'
+    )
 }
 
 fn width(c: char) -> Width {
@@ -730,6 +787,25 @@ fn han_offset(c: char) -> Option<u16> {
 }
 
 fn is_han_pair(first: u16, second: u16) -> bool {
+    // Most characters start no pair: a bit per character rules them out
+    // before the binary search.
+    static STARTS_A_PAIR: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    let starts = STARTS_A_PAIR.get_or_init(|| {
+        let mut bits = vec![0u64; (0x9FFF - 0x4E00) / 64 + 1];
+        for key in CJK_PAIRS {
+            let first = (key >> 16) as usize;
+            if let Some(word) = bits.get_mut(first / 64) {
+                *word |= 1 << (first % 64);
+            }
+        }
+        bits
+    });
+    let first_bit = starts
+        .get(usize::from(first) / 64)
+        .is_some_and(|word| word & (1 << (first % 64)) != 0);
+    if !first_bit {
+        return false;
+    }
     let key = u32::from(first) << 16 | u32::from(second);
     CJK_PAIRS.binary_search(&key).is_ok()
 }

@@ -198,6 +198,18 @@ fn bulk_runs_equal_stepping_each_character() {
 }
 
 #[test]
+fn common_punctuation_is_neither_letter_digit_nor_space() {
+    let all = (0..=0x10FFFF_u32).filter_map(char::from_u32);
+    for c in all.filter(|&c| is_common_punctuation(c)) {
+        assert!(
+            !c.is_alphabetic() && !c.is_numeric() && !c.is_whitespace(),
+            "{c:?} (U+{:04X})",
+            u32::from(c)
+        );
+    }
+}
+
+#[test]
 fn anthropic_scales_the_estimate() {
     let text = include_str!("../../../corpus/estimator/en.txt");
     let openai = u64::from(estimate_tokens(text, TokenizerFamily::OpenAi));
