@@ -17,7 +17,7 @@ usage:
   customs estimate [--family openai|anthropic] [FILE_OR_DIR ...]
   customs tenant-of [--secret SECRET] API_KEY
   customs corpus [--wasm PATH] [--policy POLICY.json] [--format table|json] [DIR]
-  customs bench-detect [--wasm PATH] [--budget-ms MS] [--only native|engine|wasm] [--sizes KIB,...]
+  customs bench-detect [--wasm PATH] [--budget-ms MS] [--only native|engine|wasm|hostile] [--sizes KIB,...]
   customs --help
 
 run        prints, as JSON, what would cross the border (method, path, headers,
@@ -54,7 +54,8 @@ corpus     runs the labelled detection corpus (DIR, default corpus/labelled/)
            false-positive rate on look-alike lines; exits with status 1 when a
            target is missed (100% recall, at most 0.5% false positives).
 bench-detect  measures detection throughput natively and per request inside
-           the .wasm, as Markdown tables (use a release build).
+           the .wasm, and (--only hostile) the cost per byte of hostile bodies
+           from 1 KiB to 1 MiB, as Markdown tables (use a release build).
 
 REQUEST.json   {\"method\": \"POST\", \"path\": \"/v1/chat/completions\",
                 \"headers\": {\"name\": \"value\"} or [[\"name\", \"value\"], ...],

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use super::{plugin, Args};
 
-const ENGLISH: &str = include_str!("../../../corpus/estimator/en.txt");
+pub(super) const ENGLISH: &str = include_str!("../../../corpus/estimator/en.txt");
 const CHINESE: &str = include_str!("../../../corpus/estimator/zh.txt");
 const MIXED: &str = include_str!("../../../corpus/estimator/mixed.txt");
 
@@ -34,7 +34,7 @@ const FINDINGS: &[&str] = &[
     "AKIAIOSFODNN7EXAMPLE",
 ];
 
-const KIB: usize = 1024;
+pub(super) const KIB: usize = 1024;
 
 /// The texts timed natively: name and a unit repeated to size.
 fn native_texts() -> Vec<(&'static str, String)> {
@@ -50,14 +50,14 @@ fn native_texts() -> Vec<(&'static str, String)> {
 }
 
 /// The prose of a sample file without its `%%` separators.
-fn prose(file: &str) -> String {
+pub(super) fn prose(file: &str) -> String {
     file.lines()
         .filter(|l| l.trim() != "%%")
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn dense_findings() -> String {
+pub(super) fn dense_findings() -> String {
     format!(
         "{} 客户电话13912345678，邮箱wang.wei@example.cn。 ",
         FINDINGS.join(" and ")
@@ -65,7 +65,7 @@ fn dense_findings() -> String {
 }
 
 /// `unit` repeated to exactly `size` bytes or just under (on a character boundary).
-fn sized(unit: &str, size: usize) -> String {
+pub(super) fn sized(unit: &str, size: usize) -> String {
     let mut s = unit.repeat(size / unit.len().max(1) + 1);
     let mut cut = size.min(s.len());
     while !s.is_char_boundary(cut) {
@@ -76,7 +76,7 @@ fn sized(unit: &str, size: usize) -> String {
 }
 
 /// Prose of about `size` bytes with the findings spread through it.
-fn prose_with_findings(unit: &str, size: usize) -> String {
+pub(super) fn prose_with_findings(unit: &str, size: usize) -> String {
     let findings: usize = FINDINGS.iter().map(|f| f.len() + 2).sum();
     let text = sized(unit, size.saturating_sub(findings));
     let pieces = FINDINGS.len() + 1;
@@ -96,7 +96,7 @@ fn prose_with_findings(unit: &str, size: usize) -> String {
 }
 
 /// Runs `f` until `budget` has passed (at least 3 times); the mean time per run.
-fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
+pub(super) fn time(budget: Duration, mut f: impl FnMut()) -> Duration {
     f();
     let start = Instant::now();
     let mut runs = 0u32;
@@ -134,7 +134,7 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
         &[
             ("--wasm", "a file"),
             ("--budget-ms", "milliseconds per measurement"),
-            ("--only", "native, engine or wasm"),
+            ("--only", "native, engine, wasm or hostile"),
             ("--sizes", "request body sizes in KiB, comma separated"),
         ],
     )?;
@@ -152,8 +152,8 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
     println!("# Detection benchmark\n");
     println!("machine at start: {}\n", machine());
     let only = args.one("--only")?;
-    if let Some(section) = only.filter(|s| !["native", "engine", "wasm"].contains(s)) {
-        bail!("--only {section:?}: expected native, engine or wasm");
+    if let Some(section) = only.filter(|s| !["native", "engine", "wasm", "hostile"].contains(s)) {
+        bail!("--only {section:?}: expected native, engine, wasm or hostile");
     }
     let sizes: Vec<usize> = match args.one("--sizes")? {
         None => BODY_SIZES.to_vec(),
@@ -176,6 +176,9 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
     }
     if run("wasm") {
         in_wasm(budget, &sizes, args.one("--wasm")?)?;
+    }
+    if run("hostile") {
+        super::bench_hostile::run(budget, args.one("--wasm")?)?;
     }
     println!("\nmachine at end: {}", machine());
     Ok(ExitCode::SUCCESS)
@@ -288,7 +291,7 @@ fn chat_body(text: &str) -> Vec<u8> {
 
 /// Sends one request through the worker in 16 KiB chunks, as Envoy delivers
 /// them, and ends the stream; whether it crossed.
-fn send(worker: &Worker, body: &[u8]) -> bool {
+pub(super) fn send(worker: &Worker, body: &[u8]) -> bool {
     let length = body.len().to_string();
     let headers = [
         (":method", "POST"),
@@ -408,7 +411,7 @@ fn header_cells(sizes: &[usize]) -> String {
         .collect()
 }
 
-fn format_duration(d: Duration) -> String {
+pub(super) fn format_duration(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
     if us >= 1000.0 {
         format!("{:.2} ms", us / 1000.0)

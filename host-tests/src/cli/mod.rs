@@ -2,6 +2,7 @@
 //! hand-written argument parser and file readers.
 
 pub mod bench_detect;
+mod bench_hostile;
 pub mod check;
 pub mod corpus;
 pub mod estimate;
