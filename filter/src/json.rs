@@ -5,6 +5,14 @@
 //! with duplicate keys could be read one way by customs and another way by the
 //! provider, so it is refused. Objects keep their key order so that a re-serialised
 //! body differs from the original only where customs edited it.
+//!
+//! Numbers keep the digits the client sent (serde_json's `arbitrary_precision`;
+//! only an exponent gains its sign, `1E5` crossing as `1e+5`):
+//! parsed into a float and printed again, `111111111111111111111111` or
+//! `1000089102450895.85` would cross as a different number. serde_json hands
+//! such a number to a visitor as a one-entry map under a private key; [`Seed`]
+//! tells that map from a client's object with the same key by where the key
+//! lives: the private key is a static string, a client's key is in the input.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
@@ -45,8 +53,10 @@ impl fmt::Display for JsonError {
 /// invalid UTF-8 and nesting deeper than `max_depth`.
 pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Json, JsonError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
+    let start = bytes.as_ptr() as usize;
     let value = Seed {
         depth_left: max_depth,
+        input: (start, start.saturating_add(bytes.len())),
     }
     .deserialize(&mut de)
     .map_err(describe)?;
@@ -185,16 +195,70 @@ impl Serialize for Json {
 }
 
 /// Deserialises one value with a depth budget.
+#[derive(Clone, Copy)]
 struct Seed {
     depth_left: usize,
+    /// The address range of the input, to tell serde_json's private number key
+    /// from a client's key (see the module documentation).
+    input: (usize, usize),
 }
+
+/// The key serde_json gives an `arbitrary_precision` number under.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 impl Seed {
     fn deeper<E: de::Error>(&self) -> Result<Seed, E> {
         match self.depth_left.checked_sub(1) {
-            Some(depth_left) => Ok(Seed { depth_left }),
+            Some(depth_left) => Ok(Seed {
+                depth_left,
+                ..*self
+            }),
             None => Err(E::custom("nesting deeper than the policy's limit")),
         }
+    }
+}
+
+/// An object key, or serde_json's marker that a number follows.
+enum Key {
+    Client(String),
+    Number,
+}
+
+struct KeySeed {
+    input: (usize, usize),
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key, E> {
+        let at = v.as_ptr() as usize;
+        let in_input = self.input.0 <= at && at < self.input.1;
+        if v == NUMBER_TOKEN && !in_input {
+            Ok(Key::Number)
+        } else {
+            Ok(Key::Client(v.to_string()))
+        }
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+        Ok(Key::Client(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Key, E> {
+        Ok(Key::Client(v))
     }
 }
 
@@ -258,7 +322,19 @@ impl<'de> Visitor<'de> for Seed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut entries: Vec<(String, Json)> = Vec::new();
         let mut seen: Option<HashSet<String>> = None;
-        while let Some(key) = map.next_key::<String>()? {
+        let input = self.input;
+        while let Some(key) = map.next_key_seed(KeySeed { input })? {
+            let key = match key {
+                Key::Client(key) => key,
+                Key::Number if entries.is_empty() => {
+                    let text: String = map.next_value()?;
+                    let number = text
+                        .parse::<serde_json::Number>()
+                        .map_err(de::Error::custom)?;
+                    return Ok(Json::Number(number));
+                }
+                Key::Number => return Err(de::Error::custom("malformed number")),
+            };
             let duplicate = match seen.as_mut() {
                 Some(set) => !set.insert(key.clone()),
                 None => {
@@ -291,6 +367,59 @@ mod tests {
         clippy::panic
     )]
     use super::*;
+
+    /// The fuzzers' finds: a float parser is not exact, so numbers must
+    /// cross as the text the client sent.
+    #[test]
+    fn numbers_cross_as_written() {
+        // (sent, crossed): serde_json writes an exponent with its sign, else
+        // the text is kept digit for digit.
+        for (number, crossed) in [
+            ("111111111111111111111111", "111111111111111111111111"),
+            (
+                "44444444444444444444444444344444444444044444444444444",
+                "44444444444444444444444444344444444444044444444444444",
+            ),
+            ("1000089102450895.85", "1000089102450895.85"),
+            ("48e88", "48e+88"),
+            ("1E5", "1e+5"),
+            ("2.5e-3", "2.5e-3"),
+            (
+                "-88888888888888888888888888888888888888888888",
+                "-88888888888888888888888888888888888888888888",
+            ),
+            ("1.0", "1.0"),
+            ("-0", "-0"),
+            (
+                "0.1000000000000000055511151231257827",
+                "0.1000000000000000055511151231257827",
+            ),
+            ("18446744073709551616", "18446744073709551616"),
+            ("-9223372036854775809", "-9223372036854775809"),
+        ] {
+            let body = format!(r#"{{"n":{number},"a":[{number}]}}"#);
+            let want = format!(r#"{{"n":{crossed},"a":[{crossed}]}}"#);
+            let parsed = parse(body.as_bytes(), 64).unwrap();
+            assert_eq!(parsed.to_string_compact(), want, "{number}");
+        }
+        assert_eq!(parse(b"12", 64).unwrap().as_u64(), Some(12));
+    }
+
+    #[test]
+    fn a_clients_key_like_serde_jsons_number_marker_stays_a_key() {
+        for body in [
+            r#"{"$serde_json::private::Number":"5"}"#,
+            r#"{"\u0024serde_json::private::Number":"5"}"#,
+            r#"{"$serde_json::private::Number":"5","b":1}"#,
+        ] {
+            let parsed = parse(body.as_bytes(), 64).unwrap();
+            let Json::Object(entries) = &parsed else {
+                panic!("{body} parsed as {parsed:?}");
+            };
+            assert_eq!(entries[0].0, NUMBER_TOKEN, "{body}");
+            assert_eq!(entries[0].1, Json::String("5".into()));
+        }
+    }
 
     #[test]
     fn round_trips_keeping_key_order() {

@@ -10,6 +10,7 @@ use super::bytes::{at, before, class, ALNUM};
 use super::category::Category;
 use super::config::{CustomPattern, Dictionary};
 use super::normalize::Normalized;
+use super::prefilter::Prefilter;
 use crate::policy::PolicyError;
 
 /// Compiled size limit of one customer regex: generous for real patterns,
@@ -95,6 +96,7 @@ impl Dictionaries {
 pub(crate) struct Pattern {
     category: Category,
     regex: Regex,
+    prefilter: Option<Prefilter>,
 }
 
 impl Pattern {
@@ -110,11 +112,18 @@ impl Pattern {
         }
         Ok(Pattern {
             category: Category::custom(&p.category),
+            prefilter: Prefilter::for_pattern(&p.regex),
             regex,
         })
     }
 
     pub(crate) fn scan(&self, text: &str, out: &mut Vec<(usize, usize, Category)>) {
+        if let Some(prefilter) = &self.prefilter {
+            prefilter.find_iter(&self.regex, text, |start, end| {
+                out.push((start, end, self.category.clone()));
+            });
+            return;
+        }
         for m in self.regex.find_iter(text) {
             if m.start() < m.end() {
                 out.push((m.start(), m.end(), self.category.clone()));

@@ -47,6 +47,7 @@ mod ids;
 mod ipv6;
 mod normalize;
 mod numbers;
+mod prefilter;
 mod scanner;
 mod secrets;
 
