@@ -3,7 +3,7 @@
 //! matching time is linear in the text). Both run on the normalised text, so
 //! full-width and zero-width tricks do not hide a term either.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, StartKind};
 use regex_lite::{Regex, RegexBuilder};
 
 use super::bytes::{at, before, class, ALNUM};
@@ -56,6 +56,11 @@ impl Dictionaries {
             return Ok(None);
         }
         let automaton = AhoCorasick::builder()
+            // Built once per policy and run over every text: a DFA scans several
+            // times faster than the NFA the crate picks for many terms, for
+            // some memory (about 1.5 MB for 1,000 terms).
+            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
