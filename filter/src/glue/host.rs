@@ -31,10 +31,10 @@ pub fn now_ns() -> u64 {
 }
 
 /// A random number from the host's entropy (WASI `random_get`, through std's
-/// hash-seed source), for request ids.
-pub fn random_u64() -> u64 {
+/// hash-seed source), mixed with `seed` (the clock), for request ids.
+pub fn random_u64(seed: u64) -> u64 {
     let mut h = RandomState::new().build_hasher();
-    h.write_u64(now_ms());
+    h.write_u64(seed);
     h.finish()
 }
 

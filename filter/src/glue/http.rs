@@ -23,6 +23,8 @@ pub struct Stream {
     answer_stream: AnswerStream,
     /// Time spent inside customs' callbacks for this stream.
     spent_ns: u64,
+    /// When the running callback started: its clock, read once per callback.
+    now_ns: u64,
 }
 
 impl Stream {
@@ -36,14 +38,27 @@ impl Stream {
             answer_mode: AnswerMode::PassThrough,
             answer_stream: AnswerStream::default(),
             spent_ns: 0,
+            now_ns: 0,
         }
     }
 
-    fn ctx() -> Ctx {
+    fn ctx(&self) -> Ctx {
         Ctx {
-            now_ms: host::now_ms(),
-            random: host::random_u64(),
+            now_ms: self.now_ms(),
+            random: host::random_u64(self.now_ns),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.now_ns / 1_000_000
+    }
+
+    /// Runs one callback, reading the clock once before and once after it.
+    fn timed(&mut self, callback: impl FnOnce(&mut Stream) -> Action) -> Action {
+        self.now_ns = host::now_ns();
+        let action = callback(self);
+        self.spent_ns += host::now_ns().saturating_sub(self.now_ns);
+        action
     }
 
     /// Sends a local reply; if the host refuses even that, resets the stream, so
@@ -113,42 +128,34 @@ impl Context for Stream {}
 
 impl HttpContext for Stream {
     fn on_http_request_headers(&mut self, num_headers: usize, end_of_stream: bool) -> Action {
-        let started = host::now_ns();
-        let action = self.request_headers(num_headers, end_of_stream);
-        self.spent_ns += host::now_ns().saturating_sub(started);
-        action
+        self.timed(|s| s.request_headers(num_headers, end_of_stream))
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        let started = host::now_ns();
-        let action = self.request_body(body_size, end_of_stream);
-        self.spent_ns += host::now_ns().saturating_sub(started);
-        action
+        self.timed(|s| s.request_body(body_size, end_of_stream))
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         if self.answered {
             return Action::Continue;
         }
-        self.answer_headers()
+        self.timed(Stream::answer_headers)
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
         if self.answered {
             return Action::Continue;
         }
-        let started = host::now_ns();
-        let action = self.answer_body(body_size, end_of_stream);
-        self.spent_ns += host::now_ns().saturating_sub(started);
-        action
+        self.timed(|s| s.answer_body(body_size, end_of_stream))
     }
 
     fn on_log(&mut self) {
         let (Some(engine), Some(exchange)) = (self.engine.clone(), self.exchange.as_mut()) else {
             return;
         };
-        let output = engine.finish(exchange, &self.answer_stream, &SharedData, host::now_ms());
-        let mut record = engine.audit_record(exchange, host::now_ms());
+        let now_ms = host::now_ms();
+        let output = engine.finish(exchange, &self.answer_stream, &SharedData, now_ms);
+        let mut record = engine.audit_record(exchange, now_ms);
         record.latency_us = self.spent_ns / 1000;
         host::log(LogLevel::Info, &record.to_line());
         for (name, by) in engine.counters(exchange, output) {
@@ -176,7 +183,7 @@ impl Stream {
                 .unwrap_or_default()
         };
         self.head = RequestHead::new(&pseudo(":method"), &pseudo(":path"), headers.clone());
-        match engine.on_request_head(&self.head, !end_of_stream, Self::ctx()) {
+        match engine.on_request_head(&self.head, !end_of_stream, self.ctx()) {
             HeadStep::Respond(exchange, reply) => {
                 self.exchange = Some(exchange);
                 self.respond(&reply)
@@ -219,7 +226,7 @@ impl Stream {
             return self.fail_closed("reading the body failed");
         };
         let verdict =
-            engine.on_request_body(&self.head, &mut exchange, &body, Self::ctx(), &SharedData);
+            engine.on_request_body(&self.head, &mut exchange, &body, self.ctx(), &SharedData);
         self.exchange = Some(exchange);
         match verdict {
             Verdict::Respond(reply) => self.respond(&reply),
@@ -230,6 +237,7 @@ impl Stream {
 
 impl Stream {
     fn answer_headers(&mut self) -> Action {
+        let now_ms = self.now_ms();
         let (Some(engine), Some(exchange)) = (self.engine.clone(), self.exchange.as_mut()) else {
             return Action::Continue;
         };
@@ -239,7 +247,7 @@ impl Stream {
             .find(|(k, _)| k == ":status")
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
-        let plan = engine.on_answer_head(exchange, status, &headers, &SharedData, host::now_ms());
+        let plan = engine.on_answer_head(exchange, status, &headers, &SharedData, now_ms);
         self.answer_mode = plan.mode;
         // A failed edit of the answer's headers loses a tag, never data: carry on.
         Self::edit_headers(MapType::HttpResponseHeaders, &plan.headers);
