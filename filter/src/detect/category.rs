@@ -193,6 +193,11 @@ impl Enabled {
     pub(crate) fn has(self, c: &Category) -> bool {
         self.0 & c.bit() != 0
     }
+
+    /// Whether any built-in category is on.
+    pub(crate) fn any_builtin(self) -> bool {
+        BUILTIN_CATEGORIES.iter().any(|c| self.has(c))
+    }
 }
 
 #[cfg(test)]

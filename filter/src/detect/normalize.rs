@@ -42,8 +42,19 @@ fn fold(c: char) -> Fold {
 /// Lead bytes of the UTF-8 encodings of every character [`fold`] changes; text
 /// without them is left as it is, found with a byte scan rather than decoding.
 fn may_fold(lead: u8) -> bool {
-    matches!(lead, 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF)
+    MAY_FOLD.get(usize::from(lead)).copied().unwrap_or(false)
 }
+
+/// [`may_fold`] as a table: one lookup a byte in the search loop.
+static MAY_FOLD: [bool; 256] = {
+    let mut t = [false; 256];
+    t[0xC2] = true;
+    t[0xE1] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
 
 /// A stretch of the normalised text and where it came from: copied verbatim, or
 /// one ASCII byte folded from a character of `folded_len` bytes.

@@ -57,9 +57,18 @@ impl Scanner {
         })
     }
 
+    /// False when every built-in category is off and there is no dictionary
+    /// or pattern: then not even the normalised copy is made.
+    fn detects_anything(&self) -> bool {
+        self.enabled.any_builtin() || self.dictionaries.is_some() || !self.patterns.is_empty()
+    }
+
     /// Appends the findings in `text` (an already JSON-decoded string) to `out`,
     /// sorted by start and without overlaps.
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {
+        if !self.detects_anything() {
+            return;
+        }
         let normalized = Normalized::new(text);
         let t = normalized.as_str();
         let mut found = Vec::new();
@@ -217,6 +226,13 @@ fn next_start(t: &[u8], i: usize) -> Option<usize> {
     let mut chunks = rest.chunks_exact(8);
     let mut offset = i;
     for chunk in &mut chunks {
+        // Eight bytes of non-ASCII text (CJK, mostly) start nothing: skip them
+        // with one test instead of eight lookups.
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if word & 0x8080_8080_8080_8080 == 0x8080_8080_8080_8080 {
+            offset += 8;
+            continue;
+        }
         if chunk.iter().fold(0, |any, &b| any | starts(b)) != 0 {
             return chunk
                 .iter()
