@@ -4,6 +4,9 @@
 //! whole body, then lets the request continue unchanged. Measured against it,
 //! customs' cost is its own work, not the price of being a buffering wasm filter.
 
+#[cfg(feature = "host-calls")]
+mod host_calls;
+
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
 
@@ -43,9 +46,16 @@ impl HttpContext for BufferOnly {
 
     fn on_http_request_body(&mut self, _body_size: usize, end_of_stream: bool) -> Action {
         if end_of_stream {
+            #[cfg(feature = "host-calls")]
+            host_calls::request(_body_size);
             Action::Continue
         } else {
             Action::Pause
         }
+    }
+
+    #[cfg(feature = "host-calls")]
+    fn on_log(&mut self) {
+        host_calls::log();
     }
 }
