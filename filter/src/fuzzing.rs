@@ -165,6 +165,11 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
             }
             Err(_) => detect(scanner, text, values),
         },
+        Slot::Number(n) => {
+            if let Some(text) = walk::number_text(n) {
+                detect(scanner, &text, values);
+            }
+        }
     }
 }
 

@@ -317,7 +317,9 @@ fn restore_leaves(table: &Restorer, doc: &mut Json) -> bool {
     walk::leaves(doc, false, &mut slots);
     let mut changed = false;
     for slot in slots {
-        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot;
+        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot else {
+            continue;
+        };
         if let Some(new) = table.restore(text) {
             *text = new;
             changed = true;

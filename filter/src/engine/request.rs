@@ -283,7 +283,9 @@ fn plain_name(name: &str) -> Option<String> {
 fn estimate_prompt(shape: Shape, doc: &mut Json, family: TokenizerFamily) -> u64 {
     let mut total: u64 = 0;
     for slot in walk::text_slots(shape, doc) {
-        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot;
+        let (walk::Slot::Text(text) | walk::Slot::EmbeddedJson(text)) = slot else {
+            continue;
+        };
         total = total.saturating_add(u64::from(estimate_tokens(text, family)));
     }
     let messages = doc

@@ -95,8 +95,10 @@ impl Redactor<'_> {
                         walk::leaves(&mut inner, false, &mut leaves);
                         let mut changed = false;
                         for leaf in leaves {
-                            let (Slot::Text(t) | Slot::EmbeddedJson(t)) = leaf;
-                            changed |= replace(t);
+                            changed |= match leaf {
+                                Slot::Text(t) | Slot::EmbeddedJson(t) => replace(t),
+                                Slot::Number(n) => replace_number(n, &mut replace),
+                            };
                         }
                         if changed {
                             *text = inner.to_string_compact();
@@ -105,6 +107,7 @@ impl Redactor<'_> {
                     }
                     Err(_) => state.changed |= replace(text),
                 },
+                Slot::Number(n) => state.changed |= replace_number(n, &mut replace),
             }
         }
         for i in extra {
@@ -134,6 +137,17 @@ impl Redactor<'_> {
             Slot::Text(text) => {
                 if let Some(new) = self.redact_text(text, state, findings) {
                     *text = new;
+                }
+            }
+            // In answers numbers are the provider's structure (ids, counts,
+            // timestamps), not data a client sent: left as they are.
+            Slot::Number(_) if self.answer_side => {}
+            Slot::Number(value) => {
+                let Some(text) = walk::number_text(value) else {
+                    return;
+                };
+                if let Some(new) = self.redact_text(&text, state, findings) {
+                    *value = Json::String(new);
                 }
             }
             Slot::EmbeddedJson(text) => match json::parse_str(text, self.max_depth) {
@@ -255,6 +269,18 @@ fn mask(value: &str, keep: usize) -> String {
     let mut out = "*".repeat(chars - keep);
     out.extend(value.chars().skip(chars - keep));
     out
+}
+
+/// Runs the sweep's `replace` on a number's digits; a change makes it a string.
+fn replace_number(value: &mut Json, replace: &mut impl FnMut(&mut String) -> bool) -> bool {
+    let Some(mut text) = walk::number_text(value) else {
+        return false;
+    };
+    let changed = replace(&mut text);
+    if changed {
+        *value = Json::String(text);
+    }
+    changed
 }
 
 #[cfg(test)]

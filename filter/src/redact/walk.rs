@@ -5,7 +5,9 @@
 //! every string leaf is text, except values under structural keys (`type`, `role`,
 //! ids, image data). A string under `arguments` is JSON inside a string (a tool
 //! call): it is offered as embedded JSON, so the redactor can parse it, redact
-//! inside and re-encode it.
+//! inside and re-encode it. Numbers are offered too: a phone or card number sent
+//! as a JSON number (`{"phone": 13812345678}` in tool-call arguments) is as
+//! sensitive as the same digits in a string.
 
 use crate::api::Shape;
 use crate::json::Json;
@@ -16,6 +18,9 @@ pub enum Slot<'a> {
     Text(&'a mut String),
     /// A string holding JSON (tool-call arguments); plain text if it does not parse.
     EmbeddedJson(&'a mut String),
+    /// A number (always a `Json::Number`): scanned as its digits; a finding
+    /// turns it into a string holding the redacted text.
+    Number(&'a mut Json),
 }
 
 /// Top-level fields that carry text to the model, per shape.
@@ -69,8 +74,13 @@ pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
     out
 }
 
-/// Every string leaf of `value`, skipping structural keys when `skip_structural`.
+/// Every string and number leaf of `value`, skipping structural keys when
+/// `skip_structural`.
 pub fn leaves<'a>(value: &'a mut Json, skip_structural: bool, out: &mut Vec<Slot<'a>>) {
+    if matches!(value, Json::Number(_)) {
+        out.push(Slot::Number(value));
+        return;
+    }
     match value {
         Json::String(s) => out.push(Slot::Text(s)),
         Json::Array(items) => {
@@ -95,6 +105,14 @@ pub fn leaves<'a>(value: &'a mut Json, skip_structural: bool, out: &mut Vec<Slot
     }
 }
 
+/// The text of a number slot's value (its digits as the client wrote them).
+pub fn number_text(value: &Json) -> Option<String> {
+    match value {
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -108,6 +126,7 @@ mod tests {
             .map(|s| match s {
                 Slot::Text(t) => t.clone(),
                 Slot::EmbeddedJson(t) => format!("json:{t}"),
+                Slot::Number(n) => format!("number:{}", number_text(n).unwrap()),
             })
             .collect()
     }
@@ -153,7 +172,7 @@ mod tests {
             (
                 Shape::Unknown,
                 r#"{"a":{"b":["x",1,"y"]},"type":"t"}"#,
-                &["x", "y", "t"],
+                &["x", "number:1", "y", "t"],
             ),
         ];
         for (shape, doc, want) in cases {
