@@ -203,19 +203,20 @@ impl TokenCounter {
     fn ascii_words(&mut self, bytes: &[u8], mut prefix: Prefix) -> usize {
         let mut i = 0;
         loop {
-            let (mut letters, mut upper, mut last_lower) = (0u32, 0u32, false);
-            let mut next = bytes.get(i).copied();
-            while let Some(b) = next.filter(u8::is_ascii_alphabetic) {
-                let lower = b.is_ascii_lowercase();
-                if !lower && last_lower {
-                    break; // camelCase splits before the capital
-                }
-                letters = letters.saturating_add(1);
-                upper = upper.saturating_add(u32::from(!lower));
-                last_lower = lower;
-                i += 1;
-                next = bytes.get(i).copied();
-            }
+            // A word is capitals then lower-case letters: a capital after a
+            // lower-case letter starts the next word (camelCase splits there).
+            let rest = bytes.get(i..).unwrap_or_default();
+            let capitals = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
+            let lower = rest
+                .get(capitals..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase())
+                .count();
+            i += capitals + lower;
+            let (letters, upper) = (saturating_u32(capitals + lower), saturating_u32(capitals));
+            let last_lower = lower > 0;
+            let next = bytes.get(i).copied();
             match next {
                 // The word may go on: leave it open.
                 None => {
@@ -231,6 +232,25 @@ impl TokenCounter {
                     if b.is_ascii_alphabetic() {
                         // A capital after a lower-case letter starts a new word.
                         prefix = Prefix::None;
+                        continue;
+                    }
+                    // One space, then a letter: the space costs nothing and
+                    // the next word takes it as its prefix, as the state
+                    // machine would, without leaving this loop (most of prose).
+                    if b == b' ' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+                        prefix = Prefix::Space;
+                        i += 1;
+                        continue;
+                    }
+                    // The same after one mark that ends a word (", ", ". "):
+                    // the mark is a piece of its own, the space joins the word.
+                    if matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?')
+                        && bytes.get(i + 1) == Some(&b' ')
+                        && bytes.get(i + 2).is_some_and(u8::is_ascii_alphabetic)
+                    {
+                        self.close(Punct::new(false, char::from(b)).cost());
+                        prefix = Prefix::Space;
+                        i += 2;
                         continue;
                     }
                     self.run = Run::begin(classify(char::from(b)), Prefix::None);
