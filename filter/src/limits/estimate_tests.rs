@@ -210,6 +210,28 @@ fn common_punctuation_is_neither_letter_digit_nor_space() {
 }
 
 #[test]
+fn pair_set_holds_exactly_the_pair_table() {
+    let set = PairSet::get();
+    for &key in CJK_PAIRS.iter() {
+        assert!(set.contains(key), "pair {key:#010x} missing");
+    }
+    // Every first character of a pair with every second character of the
+    // main Han block: the set answers as the sorted table does.
+    let mut firsts: Vec<u32> = CJK_PAIRS.iter().map(|k| k >> 16).collect();
+    firsts.dedup();
+    for first in firsts {
+        for second in 0..0x5200_u32 {
+            let key = first << 16 | second;
+            assert_eq!(
+                set.contains(key),
+                CJK_PAIRS.binary_search(&key).is_ok(),
+                "{key:#010x}"
+            );
+        }
+    }
+}
+
+#[test]
 fn anthropic_scales_the_estimate() {
     let text = include_str!("../../../corpus/estimator/en.txt");
     let openai = u64::from(estimate_tokens(text, TokenizerFamily::OpenAi));
