@@ -176,6 +176,13 @@ fn bulk_runs_equal_stepping_each_character() {
         "42 x 7y",
         "-- rule --",
         "q?! \u{3002}a",
+        "word, word. Word; x: y! z? w",
+        "a ,b . c",
+        "end. ",
+        "x.  y",
+        "A. B",
+        "x,\ny",
+        "one,two",
     ];
     let corpus = corpus();
     let samples = corpus
@@ -205,6 +212,40 @@ fn common_punctuation_is_neither_letter_digit_nor_space() {
             !c.is_alphabetic() && !c.is_numeric() && !c.is_whitespace(),
             "{c:?} (U+{:04X})",
             u32::from(c)
+        );
+    }
+}
+
+#[test]
+fn bulk_runs_equal_stepping_on_random_texts() {
+    // Short texts drawn from the characters where the bulk paths change
+    // state: every transition between them, many times over.
+    const ALPHABET: [char; 16] = [
+        'a', 'z', 'B', ' ', ' ', ',', '.', '!', '\n', '7', '\t', '\u{4e2d}', '\u{6587}',
+        '\u{ff0c}', '\u{e9}', '-',
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let len = next() % 24;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let mut stepped = TokenCounter::new(TokenizerFamily::OpenAi);
+        for c in text.chars() {
+            stepped.step(classify(c));
+        }
+        let mut bulk = TokenCounter::new(TokenizerFamily::OpenAi);
+        bulk.push(&text);
+        assert_eq!(
+            (bulk.closed_milli, bulk.run.cost()),
+            (stepped.closed_milli, stepped.run.cost()),
+            "{text:?}"
         );
     }
 }
