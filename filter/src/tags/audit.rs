@@ -28,7 +28,8 @@ pub struct AuditRecord {
     pub tokens_used: Option<u64>,
     /// Bulk-extraction signals raised.
     pub signals: Vec<&'static str>,
-    /// Time spent inside customs for this exchange.
+    /// customs' own time on the request, in its body callbacks (the headers
+    /// callbacks do little and are not timed, to spare two clock reads).
     pub latency_us: u64,
 }
 

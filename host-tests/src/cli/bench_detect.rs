@@ -136,6 +136,10 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
             ("--budget-ms", "milliseconds per measurement"),
             ("--only", "native, engine, wasm or hostile"),
             ("--sizes", "request body sizes in KiB, comma separated"),
+            (
+                "--rows",
+                "only the .wasm rows whose name holds this text (for a profiler)",
+            ),
         ],
     )?;
     args.no_positional()?;
@@ -175,7 +179,7 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
         native_engine(budget, &sizes)?;
     }
     if run("wasm") {
-        in_wasm(budget, &sizes, args.one("--wasm")?)?;
+        in_wasm(budget, &sizes, args.one("--wasm")?, args.one("--rows")?)?;
     }
     if run("hostile") {
         super::bench_hostile::run(budget, args.one("--wasm")?)?;
@@ -313,7 +317,12 @@ pub(super) fn send(worker: &Worker, body: &[u8]) -> bool {
 /// Whole requests through the filter's `.wasm` under the harness, with the
 /// default policy and, to show what detection itself costs, with every
 /// detector switched off.
-fn in_wasm(budget: Duration, sizes: &[usize], wasm: Option<&str>) -> anyhow::Result<()> {
+fn in_wasm(
+    budget: Duration,
+    sizes: &[usize],
+    wasm: Option<&str>,
+    rows_named: Option<&str>,
+) -> anyhow::Result<()> {
     let host = Host::new();
     host.echo_logs(false);
     let start = |config: Option<serde_json::Value>| -> anyhow::Result<Worker> {
@@ -356,7 +365,8 @@ fn in_wasm(budget: Duration, sizes: &[usize], wasm: Option<&str>) -> anyhow::Res
     ];
     // Time per request at the largest size, for the detection share below.
     let mut largest = Vec::new();
-    for (name, worker, make) in rows {
+    let wanted = |name: &str| rows_named.is_none_or(|part| name.contains(part));
+    for (name, worker, make) in rows.into_iter().filter(|(name, _, _)| wanted(name)) {
         let mut cells = Vec::new();
         let mut per_kib = Vec::new();
         for &size in sizes {
@@ -385,7 +395,9 @@ fn in_wasm(budget: Duration, sizes: &[usize], wasm: Option<&str>) -> anyhow::Res
         );
     }
     println!();
-    for pair in largest.chunks(2).take(3) {
+    // The shares below pair each row with its detectors-off twin.
+    let pairs = if rows_named.is_none() { 3 } else { 0 };
+    for pair in largest.chunks(2).take(pairs) {
         if let [(name, len, on), (_, _, off)] = pair {
             let language = name.split(',').next().unwrap_or(name);
             let detection = on.saturating_sub(*off);
