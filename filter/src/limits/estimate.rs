@@ -129,7 +129,7 @@ impl TokenCounter {
             };
             match &mut self.run {
                 Run::Word(word) if b.is_ascii_lowercase() => {
-                    let n = count(rest, |b| b.is_ascii_lowercase());
+                    let n = lower_run(rest);
                     word.push(ascii_letter(b));
                     word.letters = word.letters.saturating_add(saturating_u32(n - 1));
                     i += n;
@@ -207,12 +207,7 @@ impl TokenCounter {
             // lower-case letter starts the next word (camelCase splits there).
             let rest = bytes.get(i..).unwrap_or_default();
             let capitals = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
-            let lower = rest
-                .get(capitals..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|b| b.is_ascii_lowercase())
-                .count();
+            let lower = lower_run(rest.get(capitals..).unwrap_or_default());
             i += capitals + lower;
             let (letters, upper) = (saturating_u32(capitals + lower), saturating_u32(capitals));
             let last_lower = lower > 0;
@@ -897,6 +892,31 @@ fn latin_word_cost(prefix: Prefix, letters: u32, upper: u32) -> u64 {
         // CJK punctuation and symbols do not merge with Latin letters.
         (false, Prefix::Mark(_)) => bare_word_cost(letters) + 1000,
     }
+}
+
+/// How many ASCII lower-case letters `bytes` starts with, tested eight bytes
+/// at a time: most of prose is such runs, and the `.wasm` has no vector
+/// instructions to do it for us.
+fn lower_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // Added to a byte below 0x80, these set its high bit exactly when the byte
+    // is at least `a` and at least `{` (one past `z`); no sum carries over.
+    const FROM_A: u64 = ONES * (0x80 - 0x61);
+    const PAST_Z: u64 = ONES * (0x80 - 0x7B);
+    let mut n = 0;
+    while let Some(Ok(chunk)) = bytes.get(n..n + 8).map(<[u8; 8]>::try_from) {
+        let x = u64::from_le_bytes(chunk);
+        let low = x & !HIGH;
+        let lower = (low + FROM_A) & !(low + PAST_Z) & !x & HIGH;
+        if lower != HIGH {
+            // The first byte that is not lower case ends the run.
+            return n + (!lower & HIGH).trailing_zeros() as usize / 8;
+        }
+        n += 8;
+    }
+    let tail = bytes.get(n..).unwrap_or_default();
+    n + tail.iter().take_while(|b| b.is_ascii_lowercase()).count()
 }
 
 fn saturating_u32(n: usize) -> u32 {

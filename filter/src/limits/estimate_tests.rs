@@ -251,6 +251,35 @@ fn bulk_runs_equal_stepping_on_random_texts() {
 }
 
 #[test]
+fn lower_run_counts_what_a_byte_loop_counts() {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Bytes around the edges of the range (`, a, z, {, A, high bytes) and
+    // mostly letters, so runs of every length up to past a chunk occur.
+    let pool: Vec<u8> = b"`a{zZAb@ "
+        .iter()
+        .copied()
+        .chain([0x80, 0xE4, 0xFF, 0x7F])
+        .collect();
+    for _ in 0..50_000 {
+        let len = (next() % 24) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| match next() % 4 {
+                0 => pool[(next() % pool.len() as u64) as usize],
+                _ => b'a' + (next() % 26) as u8,
+            })
+            .collect();
+        let want = bytes.iter().take_while(|b| b.is_ascii_lowercase()).count();
+        assert_eq!(lower_run(&bytes), want, "{bytes:?}");
+    }
+}
+
+#[test]
 fn pair_set_holds_exactly_the_pair_table() {
     let set = PairSet::get();
     for &key in CJK_PAIRS.iter() {

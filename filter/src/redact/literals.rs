@@ -3,11 +3,14 @@
 //! placeholders its answer may echo (to restore them).
 //!
 //! Such a set is small and short-lived, so building is what costs. A handful
-//! of literals is searched one `str::find` each, which needs no building; more
-//! go through an Aho-Corasick NFA, whose build cost then pays off. Both give
+//! of literals is searched one `memchr::memmem` finder each, which costs little
+//! to build and skips ahead on a rare byte of the literal (`str::find` compares
+//! its way through the text, several times slower inside the `.wasm`); more go
+//! through an Aho-Corasick NFA, whose build cost then pays off. Both give
 //! the leftmost-longest, non-overlapping matches of every literal.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use memchr::memmem::Finder;
 
 /// Up to this many literals are searched one by one: each costs a pass over
 /// the text, so the cost stays linear in the text with a small factor.
@@ -21,7 +24,8 @@ pub(crate) struct Literals {
 
 #[derive(Debug, Clone)]
 enum Search {
-    Few(Vec<String>),
+    /// Each literal with its finder (`None` for an empty literal).
+    Few(Vec<(usize, Option<Finder<'static>>)>),
     Many(AhoCorasick),
 }
 
@@ -41,7 +45,16 @@ impl Literals {
             return None;
         }
         let search = if literals.len() <= FEW {
-            Search::Few(literals.iter().map(|l| l.as_ref().to_string()).collect())
+            Search::Few(
+                literals
+                    .iter()
+                    .map(|l| {
+                        let l = l.as_ref();
+                        let finder = (!l.is_empty()).then(|| Finder::new(l).into_owned());
+                        (l.len(), finder)
+                    })
+                    .collect(),
+            )
         } else {
             // An empty pattern would match everywhere: give it one that cannot
             // occur in a `str`, so indexes stay those of `literals`.
@@ -106,20 +119,19 @@ impl Literals {
 /// Leftmost-longest matches of a few literals: the next occurrence of each is
 /// kept and searched again only once a match has passed it, so each literal's
 /// search moves forward through the text once.
-fn find_few(literals: &[String], text: &str) -> Vec<Match> {
-    let find_from = |literal: &str, from: usize| -> Option<usize> {
-        if literal.is_empty() {
-            return None;
-        }
-        text.get(from..)?.find(literal).map(|at| at + from)
+fn find_few(literals: &[(usize, Option<Finder<'static>>)], text: &str) -> Vec<Match> {
+    let find_from = |finder: &Option<Finder<'static>>, from: usize| -> Option<usize> {
+        let finder = finder.as_ref()?;
+        let rest = text.as_bytes().get(from..)?;
+        finder.find(rest).map(|at| at + from)
     };
-    let mut next: Vec<Option<usize>> = literals.iter().map(|l| find_from(l, 0)).collect();
+    let mut next: Vec<Option<usize>> = literals.iter().map(|(_, f)| find_from(f, 0)).collect();
     let mut out = Vec::new();
     loop {
         let mut best: Option<Match> = None;
-        for (literal, (start, l)) in next.iter().zip(literals).enumerate() {
+        for (literal, (start, (len, _))) in next.iter().zip(literals).enumerate() {
             let Some(start) = *start else { continue };
-            let end = start + l.len();
+            let end = start + len;
             let better = best.is_none_or(|b| start < b.start || (start == b.start && end > b.end));
             if better {
                 best = Some(Match {
@@ -131,9 +143,9 @@ fn find_few(literals: &[String], text: &str) -> Vec<Match> {
         }
         let Some(m) = best else { return out };
         out.push(m);
-        for (at, l) in next.iter_mut().zip(literals) {
+        for (at, (_, finder)) in next.iter_mut().zip(literals) {
             if at.is_some_and(|s| s < m.end) {
-                *at = find_from(l, m.end);
+                *at = find_from(finder, m.end);
             }
         }
     }
