@@ -476,6 +476,8 @@ impl Word {
     /// `str`'s bytes, so each is a whole UTF-8 sequence); how many bytes that
     /// took. The same as pushing each as a [`Letter`], without classifying it.
     fn push_han_run(&mut self, bytes: &[u8]) -> usize {
+        let pairs = PairSet::get();
+        let (mut han, mut pending) = (self.han, self.han_pending);
         let mut taken = 0;
         while let Some(&[b0, b1, b2]) = bytes.get(taken..taken + 3) {
             let c = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
@@ -487,19 +489,25 @@ impl Word {
             else {
                 break;
             };
+            pending = match pending {
+                Some(first) if pairs.is_pair(first, second) => {
+                    han = han.saturating_add(1);
+                    None
+                }
+                Some(_) => {
+                    han = han.saturating_add(1);
+                    Some(second)
+                }
+                None => Some(second),
+            };
+            taken += 3;
+        }
+        if taken > 0 {
             if self.lead.is_none() {
                 self.lead = Some(Lead::Cjk);
             }
-            match self.han_pending.take() {
-                Some(first) if is_han_pair(first, second) => self.han = self.han.saturating_add(1),
-                Some(_) => {
-                    self.han = self.han.saturating_add(1);
-                    self.han_pending = Some(second);
-                }
-                None => self.han_pending = Some(second),
-            }
+            (self.han, self.han_pending) = (han, pending);
             self.last_lower = false;
-            taken += 3;
         }
         taken
     }
@@ -802,33 +810,16 @@ fn han_offset(c: char) -> Option<u16> {
 }
 
 fn is_han_pair(first: u16, second: u16) -> bool {
-    // Most characters start no pair: a bit per character rules them out
-    // before the binary search.
-    static STARTS_A_PAIR: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    let starts = STARTS_A_PAIR.get_or_init(|| {
-        let mut bits = vec![0u64; (0x9FFF - 0x4E00) / 64 + 1];
-        for key in CJK_PAIRS {
-            let first = (key >> 16) as usize;
-            if let Some(word) = bits.get_mut(first / 64) {
-                *word |= 1 << (first % 64);
-            }
-        }
-        bits
-    });
-    let first_bit = starts
-        .get(usize::from(first) / 64)
-        .is_some_and(|word| word & (1 << (first % 64)) != 0);
-    if !first_bit {
-        return false;
-    }
-    let key = u32::from(first) << 16 | u32::from(second);
-    PairSet::get().contains(key)
+    PairSet::get().is_pair(first, second)
 }
 
 /// [`CJK_PAIRS`] as an open-addressing hash set: one or two probes where a
 /// binary search took a dozen mispredicted branches (it was most of the time
 /// spent on Chinese text).
 struct PairSet {
+    /// A bit per character of the main Han block: does it start any pair?
+    /// Most do not, and the bitmap stays in the nearest cache.
+    starts: Vec<u64>,
     slots: Vec<u32>,
 }
 
@@ -853,8 +844,25 @@ impl PairSet {
                     at = (at + 1) & mask;
                 }
             }
-            PairSet { slots }
+            let mut starts = vec![0u64; (0x9FFF - 0x4E00) / 64 + 1];
+            for key in CJK_PAIRS {
+                let first = (key >> 16) as usize;
+                if let Some(word) = starts.get_mut(first / 64) {
+                    *word |= 1 << (first % 64);
+                }
+            }
+            PairSet { starts, slots }
         })
+    }
+
+    /// Whether the Han characters at offsets `first`, `second` (from U+4E00)
+    /// are one token together.
+    fn is_pair(&self, first: u16, second: u16) -> bool {
+        let starts = self
+            .starts
+            .get(usize::from(first) / 64)
+            .is_some_and(|word| word & (1 << (first % 64)) != 0);
+        starts && self.contains(u32::from(first) << 16 | u32::from(second))
     }
 
     fn slot(key: u32) -> usize {

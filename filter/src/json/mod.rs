@@ -14,6 +14,8 @@
 //! tells that map from a client's object with the same key by where the key
 //! lives: the private key is a static string, a client's key is in the input.
 
+mod write;
+
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -145,15 +147,16 @@ impl Json {
         matches!(self, Json::Object(_))
     }
 
-    /// Compact serialisation.
+    /// Compact serialisation, as serde_json writes it.
     pub fn to_bytes(&self) -> Vec<u8> {
-        // Serialising our own tree into a Vec cannot fail: every key is a string
-        // and every number came from serde_json.
-        serde_json::to_vec(self).unwrap_or_default()
+        let mut out = Vec::new();
+        write::write(self, &mut out);
+        out
     }
 
     pub fn to_string_compact(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        // What `write` writes is UTF-8: the strings' own bytes and ASCII.
+        String::from_utf8(self.to_bytes()).unwrap_or_default()
     }
 }
 
