@@ -41,7 +41,6 @@ pub(super) fn write(value: &Json, out: &mut Vec<u8>) {
 /// `s` as a JSON string: `"` and `\` escaped, control characters as `\n`,
 /// `\t`, ... or `\u00XX`, everything else as it is.
 pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -76,8 +75,8 @@ pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
                 b'u',
                 b'0',
                 b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 0xF)],
+                hex_digit(b >> 4),
+                hex_digit(b & 0xF),
             ]),
         }
         i += 1;
@@ -85,6 +84,14 @@ pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(bytes.get(clean..).unwrap_or_default());
     out.push(b'"');
+}
+
+/// The lower-case hex digit of a nibble, as serde_json writes it.
+fn hex_digit(nibble: u8) -> u8 {
+    match nibble & 0xF {
+        n @ 0..=9 => b'0' + n,
+        n => b'a' + (n - 10),
+    }
 }
 
 /// Whether any of the eight bytes in `x` is `"`, `\` or below 0x20.
