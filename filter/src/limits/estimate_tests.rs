@@ -190,17 +190,33 @@ fn bulk_runs_equal_stepping_each_character() {
         .flat_map(|(_, samples)| samples.iter().map(String::as_str))
         .chain(edges);
     for sample in samples {
-        let mut stepped = TokenCounter::new(TokenizerFamily::OpenAi);
-        for c in sample.chars() {
-            stepped.step(classify(c));
-        }
-        let mut bulk = TokenCounter::new(TokenizerFamily::OpenAi);
-        bulk.push(sample);
-        assert_eq!(
-            (bulk.closed_milli, bulk.run.cost()),
-            (stepped.closed_milli, stepped.run.cost()),
-            "{sample:?}"
-        );
+        assert_bulk_equals_stepping(sample);
+    }
+}
+
+/// Counting `text` with the bulk paths leaves the state stepping each
+/// character through the machine leaves.
+fn assert_bulk_equals_stepping(text: &str) {
+    let mut stepped = TokenCounter::new(TokenizerFamily::OpenAi);
+    for c in text.chars() {
+        stepped.step(classify(c));
+    }
+    let mut bulk = TokenCounter::new(TokenizerFamily::OpenAi);
+    bulk.push(text);
+    assert_eq!(
+        (bulk.closed_milli, bulk.run.cost()),
+        (stepped.closed_milli, stepped.run.cost()),
+        "{text:?}"
+    );
+}
+
+/// A xorshift generator: the same numbers every run, so a failure repeats.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
     }
 }
 
@@ -224,41 +240,19 @@ fn bulk_runs_equal_stepping_on_random_texts() {
         'a', 'z', 'B', ' ', ' ', ',', '.', '!', '\n', '7', '\t', '\u{4e2d}', '\u{6587}',
         '\u{ff0c}', '\u{e9}', '-',
     ];
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..20_000 {
         let len = next() % 24;
         let text: String = (0..len)
             .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
             .collect();
-        let mut stepped = TokenCounter::new(TokenizerFamily::OpenAi);
-        for c in text.chars() {
-            stepped.step(classify(c));
-        }
-        let mut bulk = TokenCounter::new(TokenizerFamily::OpenAi);
-        bulk.push(&text);
-        assert_eq!(
-            (bulk.closed_milli, bulk.run.cost()),
-            (stepped.closed_milli, stepped.run.cost()),
-            "{text:?}"
-        );
+        assert_bulk_equals_stepping(&text);
     }
 }
 
 #[test]
 fn lower_run_counts_what_a_byte_loop_counts() {
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     // Bytes around the edges of the range (`, a, z, {, A, high bytes) and
     // mostly letters, so runs of every length up to past a chunk occur.
     let pool: Vec<u8> = b"`a{zZAb@ "
