@@ -149,14 +149,13 @@ impl Json {
 
     /// Compact serialisation, as serde_json writes it.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        write::write(self, &mut out);
-        out
+        self.to_string_compact().into_bytes()
     }
 
     pub fn to_string_compact(&self) -> String {
-        // What `write` writes is UTF-8: the strings' own bytes and ASCII.
-        String::from_utf8(self.to_bytes()).unwrap_or_default()
+        let mut out = String::new();
+        write::write(self, &mut out);
+        out
     }
 }
 

@@ -5,45 +5,45 @@
 
 use super::Json;
 
-pub(super) fn write(value: &Json, out: &mut Vec<u8>) {
+pub(super) fn write(value: &Json, out: &mut String) {
     match value {
-        Json::Null => out.extend_from_slice(b"null"),
-        Json::Bool(true) => out.extend_from_slice(b"true"),
-        Json::Bool(false) => out.extend_from_slice(b"false"),
+        Json::Null => out.push_str("null"),
+        Json::Bool(true) => out.push_str("true"),
+        Json::Bool(false) => out.push_str("false"),
         // With `arbitrary_precision` a number is the text it was read as.
-        Json::Number(n) => out.extend_from_slice(n.as_str().as_bytes()),
+        Json::Number(n) => out.push_str(n.as_str()),
         Json::String(s) => write_str(s, out),
         Json::Array(items) => {
-            out.push(b'[');
+            out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 write(item, out);
             }
-            out.push(b']');
+            out.push(']');
         }
         Json::Object(entries) => {
-            out.push(b'{');
+            out.push('{');
             for (i, (key, item)) in entries.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.push(',');
                 }
                 write_str(key, out);
-                out.push(b':');
+                out.push(':');
                 write(item, out);
             }
-            out.push(b'}');
+            out.push('}');
         }
     }
 }
 
 /// `s` as a JSON string: `"` and `\` escaped, control characters as `\n`,
 /// `\t`, ... or `\u00XX`, everything else as it is.
-pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
+pub(super) fn write_str(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
-    out.push(b'"');
+    out.push('"');
     // Bytes from `clean` to `i` need no escape and are not copied yet.
     let (mut clean, mut i) = (0, 0);
     while let Some(&b) = bytes.get(i) {
@@ -67,23 +67,22 @@ pub(super) fn write_str(s: &str, out: &mut Vec<u8>) {
                 continue;
             }
         };
-        out.extend_from_slice(bytes.get(clean..i).unwrap_or_default());
+        // `i` is at an ASCII byte, so both ends are character boundaries.
+        out.push_str(s.get(clean..i).unwrap_or_default());
+        out.push('\\');
         match short {
-            Some(letter) => out.extend_from_slice(&[b'\\', letter]),
-            None => out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                hex_digit(b >> 4),
-                hex_digit(b & 0xF),
-            ]),
+            Some(letter) => out.push(char::from(letter)),
+            None => {
+                out.push_str("u00");
+                out.push(char::from(hex_digit(b >> 4)));
+                out.push(char::from(hex_digit(b & 0xF)));
+            }
         }
         i += 1;
         clean = i;
     }
-    out.extend_from_slice(bytes.get(clean..).unwrap_or_default());
-    out.push(b'"');
+    out.push_str(s.get(clean..).unwrap_or_default());
+    out.push('"');
 }
 
 /// The lower-case hex digit of a nibble, as serde_json writes it.
@@ -139,9 +138,9 @@ mod tests {
         }
         for text in texts {
             let value = Json::String(text.clone());
-            let mut out = Vec::new();
+            let mut out = String::new();
             write(&value, &mut out);
-            assert_eq!(out, serde(&value), "{text:?}");
+            assert_eq!(out.as_bytes(), serde(&value), "{text:?}");
         }
     }
 
@@ -154,9 +153,9 @@ mod tests {
             let Ok(value) = parse(&bytes, 64) else {
                 continue;
             };
-            let mut out = Vec::new();
+            let mut out = String::new();
             write(&value, &mut out);
-            assert_eq!(out, serde(&value));
+            assert_eq!(out.as_bytes(), serde(&value));
             seen += 1;
         }
         assert!(seen > 10, "only {seen} corpus documents parsed");

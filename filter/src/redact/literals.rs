@@ -24,8 +24,8 @@ pub(crate) struct Literals {
 
 #[derive(Debug, Clone)]
 enum Search {
-    /// Each literal with its finder (`None` for an empty literal).
-    Few(Vec<(usize, Option<Finder<'static>>)>),
+    /// A finder for each literal (`None` for an empty one, which never matches).
+    Few(Vec<Option<Finder<'static>>>),
     Many(AhoCorasick),
 }
 
@@ -50,8 +50,7 @@ impl Literals {
                     .iter()
                     .map(|l| {
                         let l = l.as_ref();
-                        let finder = (!l.is_empty()).then(|| Finder::new(l).into_owned());
-                        (l.len(), finder)
+                        (!l.is_empty()).then(|| Finder::new(l).into_owned())
                     })
                     .collect(),
             )
@@ -86,7 +85,7 @@ impl Literals {
                     literal: m.pattern().as_usize(),
                 })
                 .collect(),
-            Search::Few(literals) => find_few(literals, text),
+            Search::Few(finders) => find_few(finders, text),
         }
     }
 
@@ -119,19 +118,21 @@ impl Literals {
 /// Leftmost-longest matches of a few literals: the next occurrence of each is
 /// kept and searched again only once a match has passed it, so each literal's
 /// search moves forward through the text once.
-fn find_few(literals: &[(usize, Option<Finder<'static>>)], text: &str) -> Vec<Match> {
+fn find_few(finders: &[Option<Finder<'static>>], text: &str) -> Vec<Match> {
     let find_from = |finder: &Option<Finder<'static>>, from: usize| -> Option<usize> {
         let finder = finder.as_ref()?;
         let rest = text.as_bytes().get(from..)?;
         finder.find(rest).map(|at| at + from)
     };
-    let mut next: Vec<Option<usize>> = literals.iter().map(|(_, f)| find_from(f, 0)).collect();
+    let mut next: Vec<Option<usize>> = finders.iter().map(|f| find_from(f, 0)).collect();
     let mut out = Vec::new();
     loop {
         let mut best: Option<Match> = None;
-        for (literal, (start, (len, _))) in next.iter().zip(literals).enumerate() {
-            let Some(start) = *start else { continue };
-            let end = start + len;
+        for (literal, (start, finder)) in next.iter().zip(finders).enumerate() {
+            let (Some(start), Some(finder)) = (*start, finder) else {
+                continue;
+            };
+            let end = start + finder.needle().len();
             let better = best.is_none_or(|b| start < b.start || (start == b.start && end > b.end));
             if better {
                 best = Some(Match {
@@ -143,7 +144,7 @@ fn find_few(literals: &[(usize, Option<Finder<'static>>)], text: &str) -> Vec<Ma
         }
         let Some(m) = best else { return out };
         out.push(m);
-        for (at, (_, finder)) in next.iter_mut().zip(literals) {
+        for (at, finder) in next.iter_mut().zip(finders) {
             if at.is_some_and(|s| s < m.end) {
                 *at = find_from(finder, m.end);
             }
