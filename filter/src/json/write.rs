@@ -40,7 +40,7 @@ pub(super) fn write(value: &Json, out: &mut String) {
 
 /// `s` as a JSON string: `"` and `\` escaped, control characters as `\n`,
 /// `\t`, ... or `\u00XX`, everything else as it is.
-pub(super) fn write_str(s: &str, out: &mut String) {
+fn write_str(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push('"');
