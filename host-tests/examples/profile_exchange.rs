@@ -1,0 +1,64 @@
+//! Runs whole exchanges (request headers and body, the answer, the log
+//! callback) through a `.wasm` under the harness, as the Envoy load benchmark
+//! sends them, and prints the time per exchange: a loop for a profiler.
+//!
+//!     cargo run --release -p customs-host --example profile_exchange -- \
+//!         WASM BODY.json [POLICY.json] [SECONDS]
+//!
+//! With `CUSTOMS_WASM_PERFMAP=1`, `perf record` names the `.wasm`'s functions.
+
+use std::time::{Duration, Instant};
+
+use customs_host::{Host, Plugin, Response};
+
+/// The far side's fixed answer in the Envoy benchmark (envoy/bench/far.yaml).
+const ANSWER: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted. I will follow up by e-mail."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":9,"total_tokens":521,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [wasm, body, rest @ ..] = args.as_slice() else {
+        anyhow::bail!("usage: profile_exchange WASM BODY.json [POLICY.json] [SECONDS]");
+    };
+    let body = std::fs::read(body)?;
+    let mut plugin = Plugin::from_file(wasm)?;
+    if let Some(policy) = rest.first().filter(|p| !p.is_empty() && *p != "-") {
+        plugin = plugin.config(std::fs::read(policy)?);
+    }
+    let seconds: f64 = rest.get(1).map_or(Ok(5.0), |s| s.parse())?;
+    let host = Host::new();
+    host.echo_logs(false);
+    let worker = host.plugin(plugin).start_vm()?;
+    let length = body.len().to_string();
+    let headers = [
+        (":authority", "127.0.0.1:10000"),
+        (":path", "/v1/chat/completions"),
+        (":method", "POST"),
+        (":scheme", "http"),
+        ("content-length", length.as_str()),
+        ("content-type", "application/json"),
+        ("authorization", "Bearer sk-bench-client-key"),
+        ("x-forwarded-proto", "http"),
+        ("x-request-id", "5f1c3c47-8d0e-4a39-9f59-6c4a8f0d2b11"),
+    ];
+    let answer = Response::new(200)
+        .header("content-type", "application/json")
+        .body(ANSWER);
+    let exchange = || {
+        let mut stream = worker.stream();
+        stream.request_headers(&headers, false);
+        stream.request_body(&body, true);
+        let crossed = stream.upstream().is_some_and(|u| u.complete);
+        stream.respond(&answer);
+        stream.finish();
+        crossed
+    };
+    anyhow::ensure!(exchange(), "the request did not cross");
+    let (start, mut runs) = (Instant::now(), 0u32);
+    while start.elapsed() < Duration::from_secs_f64(seconds) {
+        exchange();
+        runs += 1;
+    }
+    let per = start.elapsed() / runs.max(1);
+    println!("{runs} exchanges, {per:?} each");
+    Ok(())
+}
