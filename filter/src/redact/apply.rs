@@ -11,7 +11,7 @@ use crate::api::Shape;
 use crate::detect::{Finding, Scanner};
 use crate::json::{self, Json};
 use crate::keyed;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What redaction did to one request. Holds raw values only in `pseudonyms`
 /// (needed to restore answers) and in the placeholder map; neither is ever logged.
@@ -25,18 +25,37 @@ pub struct RequestRedaction {
     pub pseudonyms: Vec<(String, String)>,
     /// Whether any text changed.
     pub changed: bool,
-    replacements: HashMap<(String, String), String>,
-    next_index: HashMap<String, u32>,
+    /// The placeholders given so far, per category. (Ordered maps: a request
+    /// holds a few findings, and these cost no hashing and no rehashing.)
+    placeholders: BTreeMap<String, Placeholders>,
     /// Every value replaced, with its category and replacement, for the sweep
     /// that replaces its other verbatim occurrences.
     replaced: Vec<(String, String, String)>,
-    replaced_values: HashSet<String>,
+    replaced_values: BTreeSet<String>,
+}
+
+/// One category's placeholders within a request: `[EMAIL_1]`, `[EMAIL_2]`...
+#[derive(Debug, Default)]
+struct Placeholders {
+    given: u32,
+    by_value: BTreeMap<String, String>,
 }
 
 impl RequestRedaction {
     /// Total findings.
     pub fn total(&self) -> u32 {
         self.counts.values().sum()
+    }
+
+    /// Counts one finding of `category`. The category's name is copied only
+    /// the first time: a request may hold thousands of findings.
+    fn count(&mut self, category: &str) {
+        match self.counts.get_mut(category) {
+            Some(n) => *n = n.saturating_add(1),
+            None => {
+                self.counts.insert(category.to_string(), 1);
+            }
+        }
     }
 }
 
@@ -112,7 +131,8 @@ impl Redactor<'_> {
         }
         for i in extra {
             if let Some((_, category, _)) = state.replaced.get(i) {
-                *state.counts.entry(category.clone()).or_default() += 1;
+                let category = category.clone();
+                state.count(&category);
             }
         }
     }
@@ -190,7 +210,7 @@ impl Redactor<'_> {
                 continue;
             };
             let category = f.category.name();
-            *state.counts.entry(category.to_string()).or_default() += 1;
+            state.count(category);
             let mut action = self.rules.action(self.tenant, category);
             if self.answer_side && matches!(action, Action::Block | Action::Pseudonymize) {
                 action = Action::Redact;
@@ -211,7 +231,8 @@ impl Redactor<'_> {
                 )),
             };
             if let Some(replacement) = replacement {
-                if state.replaced_values.insert(value.to_string()) {
+                if !state.replaced_values.contains(value) {
+                    state.replaced_values.insert(value.to_string());
                     state.replaced.push((
                         value.to_string(),
                         category.to_string(),
@@ -247,18 +268,48 @@ impl Redactor<'_> {
 /// `[EMAIL_1]`: the same value of a category gets the same placeholder within a
 /// request.
 fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restore: bool) -> String {
-    let key = (category.to_string(), value.to_string());
-    if let Some(existing) = state.replacements.get(&key) {
+    // Looked up by reference: nothing is copied for a value seen before.
+    if !state.placeholders.contains_key(category) {
+        state
+            .placeholders
+            .insert(category.to_string(), Placeholders::default());
+    }
+    let Some(given) = state.placeholders.get_mut(category) else {
+        return String::new();
+    };
+    if let Some(existing) = given.by_value.get(value) {
         return existing.clone();
     }
-    let n = state.next_index.entry(category.to_string()).or_insert(0);
-    *n += 1;
-    let p = format!("[{}_{}]", category.to_ascii_uppercase(), n);
+    given.given = given.given.saturating_add(1);
+    let mut p = String::with_capacity(category.len() + 8);
+    p.push('[');
+    p.extend(category.chars().map(|c| c.to_ascii_uppercase()));
+    p.push('_');
+    push_decimal(&mut p, given.given);
+    p.push(']');
+    given.by_value.insert(value.to_string(), p.clone());
     if restore {
         state.pseudonyms.push((p.clone(), value.to_string()));
     }
-    state.replacements.insert(key, p.clone());
     p
+}
+
+/// Appends `n` in decimal (without the formatting machinery, which costs
+/// more than the rest of a placeholder inside the `.wasm`).
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [b'0'; 10];
+    let mut rest = n;
+    let mut first = digits.len();
+    for slot in digits.iter_mut().rev() {
+        // Always below 10: the cast cannot truncate.
+        *slot = b'0' + (rest % 10) as u8;
+        first -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits.iter().skip(first).map(|&d| char::from(d)));
 }
 
 /// Stars for every character but the last `keep` (all stars for short values, so

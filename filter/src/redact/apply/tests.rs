@@ -120,3 +120,38 @@ fn mask_never_shows_most_of_a_short_value() {
     assert_eq!(mask("4111111111111111", 4), "************1111");
     assert_eq!(mask("a@b.c", 4), "*****");
 }
+
+#[test]
+fn placeholder_numbers_are_written_in_decimal() {
+    for n in [0, 1, 9, 10, 99, 100, 12_345, 1_000_000_007, u32::MAX] {
+        let mut out = String::from("x");
+        push_decimal(&mut out, n);
+        assert_eq!(out, format!("x{n}"));
+    }
+}
+
+#[test]
+fn placeholders_count_per_category_and_repeat_per_value() {
+    let mut state = RequestRedaction::default();
+    let mut give = |category: &str, value: &str| placeholder(&mut state, category, value, false);
+    let given: Vec<String> = [
+        ("email", "a@example.com"),
+        ("phone_cn", "13812345678"),
+        ("email", "b@example.com"),
+        ("email", "a@example.com"),
+        ("phone_cn", "13912345678"),
+    ]
+    .iter()
+    .map(|(c, v)| give(c, v))
+    .collect();
+    assert_eq!(
+        given,
+        [
+            "[EMAIL_1]",
+            "[PHONE_CN_1]",
+            "[EMAIL_2]",
+            "[EMAIL_1]",
+            "[PHONE_CN_2]"
+        ]
+    );
+}
