@@ -236,3 +236,29 @@ fn omitted_tags_are_not_set_but_tenant_and_request_id_always_are() {
     let err = Engine::from_config(br#"{"tags":{"omit":["tenant"]}}"#).unwrap_err();
     assert_eq!(err.field(), "tags.omit[0]");
 }
+
+#[test]
+fn tags_say_what_was_found_and_estimated_exactly() {
+    let e = engine(r#"{"policy_id":"bank","version":"7"}"#);
+    let body = br#"{"model":"m","messages":[{"role":"user","content":"mail a@example.com, b@example.com or 13812345678"}]}"#;
+    let Verdict::Forward(forward) = run(&e, &head("/v1/chat/completions", &[JSON]), body) else {
+        panic!("not forwarded");
+    };
+    let tag = |name: &str| {
+        forward.headers.iter().find_map(|h| match h {
+            HeaderEdit::Set(k, v) if k == name => Some(v.as_str()),
+            _ => None,
+        })
+    };
+    assert_eq!(tag("x-customs-redactions"), Some("email=2,phone=1"));
+    assert_eq!(tag("x-customs-policy"), Some("bank@7"));
+    assert_eq!(tag("x-customs-tenant"), Some("default"));
+    let tokens = tag("x-customs-tokens").unwrap();
+    let estimated: u64 = tokens
+        .strip_prefix("estimated=")
+        .and_then(|t| t.strip_suffix(",reserved=0"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((10..40).contains(&estimated), "{tokens}");
+}

@@ -16,6 +16,8 @@
 
 mod write;
 
+pub use write::{push_decimal, ObjectWriter};
+
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};

@@ -38,6 +38,133 @@ pub(super) fn write(value: &Json, out: &mut String) {
     }
 }
 
+/// One JSON object written field by field straight into a string, for the
+/// records customs composes itself (the audit line): no tree is built first.
+/// Keys are written as given; the caller keeps them unique.
+pub struct ObjectWriter<'a> {
+    out: &'a mut String,
+    /// Whether the next field is the first of its object (no comma before it).
+    first: bool,
+}
+
+impl<'a> ObjectWriter<'a> {
+    /// Starts an object at the end of `out`.
+    pub fn new(out: &'a mut String) -> ObjectWriter<'a> {
+        out.push('{');
+        ObjectWriter { out, first: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        write_str(key, self.out);
+        self.out.push(':');
+    }
+
+    pub fn number(&mut self, key: &str, n: u64) -> &mut Self {
+        self.key(key);
+        push_decimal(self.out, n);
+        self
+    }
+
+    pub fn string(&mut self, key: &str, value: &str) -> &mut Self {
+        self.key(key);
+        write_str(value, self.out);
+        self
+    }
+
+    /// A string, or `null`.
+    pub fn optional_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(value) => self.string(key, value),
+            None => {
+                self.key(key);
+                self.out.push_str("null");
+                self
+            }
+        }
+    }
+
+    /// A number, or `null`.
+    pub fn optional_number(&mut self, key: &str, value: Option<u64>) -> &mut Self {
+        match value {
+            Some(n) => self.number(key, n),
+            None => {
+                self.key(key);
+                self.out.push_str("null");
+                self
+            }
+        }
+    }
+
+    /// An array of strings.
+    pub fn strings<'s>(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = &'s str>,
+    ) -> &mut Self {
+        self.key(key);
+        self.out.push('[');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            write_str(value, self.out);
+        }
+        self.out.push(']');
+        self
+    }
+
+    /// An object whose fields `fill` writes.
+    pub fn key_object(&mut self, key: &str, fill: impl FnOnce(&mut ObjectWriter<'_>)) -> &mut Self {
+        self.key(key);
+        let mut inner = ObjectWriter::new(self.out);
+        fill(&mut inner);
+        inner.finish();
+        self
+    }
+
+    /// An object of numbers.
+    pub fn numbers<'s>(
+        &mut self,
+        key: &str,
+        entries: impl IntoIterator<Item = (&'s str, u64)>,
+    ) -> &mut Self {
+        self.key(key);
+        let mut inner = ObjectWriter::new(self.out);
+        for (name, n) in entries {
+            inner.number(name, n);
+        }
+        inner.finish();
+        self
+    }
+
+    /// Ends the object.
+    pub fn finish(self) {
+        self.out.push('}');
+    }
+}
+
+/// Appends `n` in decimal, without the formatting machinery (which costs
+/// more than the digits inside the `.wasm`).
+pub fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [b'0'; 20];
+    let mut rest = n;
+    let mut first = digits.len();
+    for slot in digits.iter_mut().rev() {
+        // Always below 10: the cast cannot truncate.
+        *slot = b'0' + (rest % 10) as u8;
+        first -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits.iter().skip(first).map(|&d| char::from(d)));
+}
+
 /// `s` as a JSON string: `"` and `\` escaped, control characters as `\n`,
 /// `\t`, ... or `\u00XX`, everything else as it is.
 fn write_str(s: &str, out: &mut String) {
@@ -159,5 +286,46 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 10, "only {seen} corpus documents parsed");
+    }
+
+    #[test]
+    fn decimals_are_what_display_writes() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            1_000_000_007,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn objects_written_field_by_field_are_valid_json() {
+        let mut out = String::new();
+        let mut o = ObjectWriter::new(&mut out);
+        o.number("n", 42)
+            .string("s", "a\"b")
+            .optional_string("none", None)
+            .optional_number("some", Some(7))
+            .strings("list", ["x", "y\n"])
+            .numbers("counts", [("a", 1), ("b", 2)]);
+        o.key_object("inner", |inner| {
+            inner.number("k", 1);
+        });
+        o.key_object("empty", |_| {});
+        o.finish();
+        assert_eq!(
+            out,
+            r#"{"n":42,"s":"a\"b","none":null,"some":7,"list":["x","y\n"],"counts":{"a":1,"b":2},"inner":{"k":1},"empty":{}}"#
+        );
     }
 }

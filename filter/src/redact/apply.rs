@@ -285,31 +285,13 @@ fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restor
     p.push('[');
     p.extend(category.chars().map(|c| c.to_ascii_uppercase()));
     p.push('_');
-    push_decimal(&mut p, given.given);
+    json::push_decimal(&mut p, u64::from(given.given));
     p.push(']');
     given.by_value.insert(value.to_string(), p.clone());
     if restore {
         state.pseudonyms.push((p.clone(), value.to_string()));
     }
     p
-}
-
-/// Appends `n` in decimal (without the formatting machinery, which costs
-/// more than the rest of a placeholder inside the `.wasm`).
-fn push_decimal(out: &mut String, n: u32) {
-    let mut digits = [b'0'; 10];
-    let mut rest = n;
-    let mut first = digits.len();
-    for slot in digits.iter_mut().rev() {
-        // Always below 10: the cast cannot truncate.
-        *slot = b'0' + (rest % 10) as u8;
-        first -= 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend(digits.iter().skip(first).map(|&d| char::from(d)));
 }
 
 /// Stars for every character but the last `keep` (all stars for short values, so
