@@ -25,6 +25,9 @@ pub struct Stream {
     spent_ns: u64,
     /// When the running callback started: its clock, read once per callback.
     now_ns: u64,
+    /// The decision last written to filter state, so that the log callback
+    /// writes it again only when it changed.
+    decision_in_state: Option<&'static str>,
 }
 
 impl Stream {
@@ -39,6 +42,7 @@ impl Stream {
             answer_stream: AnswerStream::default(),
             spent_ns: 0,
             now_ns: 0,
+            decision_in_state: None,
         }
     }
 
@@ -108,7 +112,10 @@ impl Stream {
             host::set_state("customs.tenant", &ex.tenant);
             host::set_state("customs.request_id", &ex.request_id);
             host::set_state("customs.decision", ex.decision);
-            host::set_state("customs.tokens_reserved", &ex.tokens_reserved.to_string());
+            let mut reserved = String::new();
+            crate::json::push_decimal(&mut reserved, ex.tokens_reserved);
+            host::set_state("customs.tokens_reserved", &reserved);
+            self.decision_in_state = Some(ex.decision);
         }
         if let (Some(new_body), Some(size)) = (&forward.body, body_size) {
             if !host::set_body(BufferType::HttpRequestBody, size, new_body) {
@@ -171,7 +178,9 @@ impl HttpContext for Stream {
         }
         self.metrics
             .record("customs.filter_time_us", record.latency_us);
-        host::set_state("customs.decision", exchange.decision);
+        if self.decision_in_state != Some(exchange.decision) {
+            host::set_state("customs.decision", exchange.decision);
+        }
     }
 }
 
