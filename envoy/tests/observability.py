@@ -67,8 +67,17 @@ def main():
         refuse = subprocess.run(customs + ["verify", "--request-record", str(work / "tampered.json")],
                                 capture_output=True, text=True, env=env, cwd=ROOT)
 
-        access_text, log_text = edge.access_log.read_text(), edge.envoy_log.read_text()
+        # Envoy flushes its access log on a timer: wait for the three lines.
+        for _ in range(100):
+            access_text = edge.access_log.read_text()
+            if access_text.count(" audit={") >= 3:
+                break
+            time.sleep(0.1)
+        log_text = edge.envoy_log.read_text()
         audit = [l for l in log_text.splitlines() if "customs_audit" in l]
+        # The access log carries the same audit line, from filter state.
+        access_audit = [json.loads(l.split(" audit=", 1)[1]) for l in access_text.splitlines()
+                        if " audit={" in l]
         everything = access_text + log_text + json.dumps(after)
         checks = [
             (f"/stats/prometheus: requests counter moved by 3 ({sorted(moved)[:6]})",
@@ -79,6 +88,9 @@ def main():
             ("access log holds tenant and decision from customs",
              "tenant=payments" in access_text and "decision=redacted" in access_text),
             (f"one audit line per request ({len(audit)})", len(audit) >= 3 and '"tenant":"payments"' in audit[-1]),
+            (f"the access log carries the audit line ({len(access_audit)})",
+             len(access_audit) >= 3 and access_audit[-1]["customs_audit"] == 1
+             and access_audit[-1]["tenant"] == "payments" and access_audit[-1]["decision"] == "redacted"),
             ("no raw value in access log, Envoy log (audit lines) or metrics",
              EMAIL not in everything and CARD not in everything and CARD.replace(" ", "") not in everything),
             (f"customs verify accepts the recorded attestation ({verify.stdout.strip() or verify.stderr.strip()})",

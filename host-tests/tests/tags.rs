@@ -591,6 +591,12 @@ fn the_audit_line_says_what_happened_and_matches_the_tags() {
 
     let audit = edge.audit();
     assert_eq!(audit.len(), 2);
+    // The same line is filter state, for Envoy's access log.
+    for (stream, line) in [(&s, &audit[0]), (&blocked, &audit[1])] {
+        let state = stream.filter_state("customs.audit").expect("audit state");
+        let state: Value = serde_json::from_slice(&state).expect("the state is JSON");
+        assert_eq!(&state, line);
+    }
     let a = &audit[0];
     assert_eq!(a["request_id"].as_str(), up.header("x-customs-request-id"));
     assert_eq!(a["tenant"], "payments");

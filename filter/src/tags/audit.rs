@@ -1,5 +1,6 @@
 //! The audit line: one structured JSON record per request, written through the
-//! proxy's log and mirrored into filter state for Envoy's access log. It holds
+//! proxy's log (at info) and set as filter state `customs.audit` for Envoy's
+//! access log, which writes it whatever Envoy's log level. It holds
 //! categories, counts, hashes and numbers, never a detected value.
 
 use crate::json::ObjectWriter;
