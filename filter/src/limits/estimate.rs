@@ -203,6 +203,14 @@ impl TokenCounter {
     fn ascii_words(&mut self, bytes: &[u8], mut prefix: Prefix) -> usize {
         let mut i = 0;
         loop {
+            // Eight bytes of lower-case words and single spaces: the words
+            // that end in them are costed at once (most of English prose).
+            if let Some((taken, cost)) = spaced_words(bytes.get(i..).unwrap_or_default(), prefix) {
+                self.close(cost);
+                prefix = Prefix::Space;
+                i += taken;
+                continue;
+            }
             // A word is capitals then lower-case letters: a capital after a
             // lower-case letter starts the next word (camelCase splits there).
             let rest = bytes.get(i..).unwrap_or_default();
@@ -925,6 +933,72 @@ fn lower_run(bytes: &[u8]) -> usize {
     }
     let tail = bytes.get(n..).unwrap_or_default();
     n + tail.iter().take_while(|b| b.is_ascii_lowercase()).count()
+}
+
+/// Lower-case words with one space between them, from the start of `bytes`
+/// (a word start with `prefix`), eight bytes at a time: most of English
+/// prose. Each word that ends at a space followed by a letter is costed as
+/// the state machine would (the first with `prefix`, the others after a
+/// space, all without capitals); the total, and how many bytes that took (up
+/// to and with the last such space, so the word loop reads the word after it
+/// in full). `None` when not even the first word ends so.
+fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    const LOW7: u64 = ONES * 0x7F;
+    const FROM_A: u64 = ONES * (0x80 - 0x61);
+    const PAST_Z: u64 = ONES * (0x80 - 0x7B);
+    const FIRST: u64 = 0x80;
+    let (mut cost, mut taken) = (0, 0);
+    // Where the word being read starts, and whether it is the first.
+    let (mut word_start, mut first) = (0, true);
+    // A space that ended the last chunk: it counts once the next byte is a letter.
+    let mut pending: Option<usize> = None;
+    let mut at = 0;
+    while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
+        let x = u64::from_le_bytes(chunk);
+        let low = x & !HIGH;
+        let lower = (low + FROM_A) & !(low + PAST_Z) & !x & HIGH;
+        // Exactly the bytes equal to a space (no carry crosses a byte).
+        let v = x ^ (ONES * u64::from(b' '));
+        let spaces = !(((v & LOW7) + LOW7) | v) & HIGH;
+        // Only letters and single spaces. The first byte may be a space
+        // only after a letter: `bytes` starts with a word, and a space that
+        // ended the last chunk must be followed by a letter.
+        let fits = lower | spaces == HIGH
+            && spaces & (spaces << 8) == 0
+            && (lower & FIRST != 0 || (at > 0 && pending.is_none()));
+        if !fits {
+            break;
+        }
+        let mut end_at = |space: usize| {
+            let letters = saturating_u32(space - word_start);
+            cost += if first {
+                latin_word_cost(prefix, letters, 0)
+            } else {
+                spaced_word_cost(letters)
+            };
+            first = false;
+            word_start = space + 1;
+            taken = space + 1;
+        };
+        if let Some(space) = pending.take() {
+            end_at(space);
+        }
+        let mut rest = spaces;
+        while rest != 0 {
+            // A byte index below 8: the cast cannot truncate.
+            let space = at + (rest.trailing_zeros() / 8) as usize;
+            rest &= rest - 1;
+            if space == at + 7 {
+                pending = Some(space);
+            } else {
+                end_at(space);
+            }
+        }
+        at += 8;
+    }
+    (taken > 0).then_some((taken, cost))
 }
 
 fn saturating_u32(n: usize) -> u32 {

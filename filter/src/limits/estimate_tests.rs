@@ -181,6 +181,20 @@ fn bulk_runs_equal_stepping_each_character() {
         "end. ",
         "x.  y",
         "A. B",
+        // Eight bytes of lower-case words and spaces, costed a chunk at a time.
+        "ab cd ef gh ij",
+        "ab  cdefgh ij",
+        "ab   cdefgh ij",
+        "x ab   cdefgh ij",
+        "x ab  cdefgh ij",
+        "a b c d e f g h",
+        "abcdefg hijklmnop q",
+        "abcdefgh ijklmno",
+        "Xab cd efg hij",
+        ", ab cd ef gh",
+        "\nab cd ef gh",
+        "ab cd ef g ",
+        "ab cd efgh\u{4e2d}",
         "x,\ny",
         "one,two",
     ];
@@ -243,6 +257,24 @@ fn bulk_runs_equal_stepping_on_random_texts() {
     let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     for _ in 0..20_000 {
         let len = next() % 24;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        assert_bulk_equals_stepping(&text);
+    }
+}
+
+#[test]
+fn bulk_runs_equal_stepping_on_random_prose() {
+    // Mostly lower-case letters and single spaces, as in prose, so that runs
+    // of eight such bytes (costed a chunk at a time) start after every kind
+    // of prefix and end every way.
+    const ALPHABET: [char; 16] = [
+        'a', 'e', 'n', 't', 'z', 'a', 'e', 's', ' ', ' ', ' ', 'B', ',', '\n', '.', '\u{4e2d}',
+    ];
+    let mut next = xorshift(0x6A09_E667_F3BC_C909);
+    for _ in 0..20_000 {
+        let len = next() % 40;
         let text: String = (0..len)
             .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
             .collect();
