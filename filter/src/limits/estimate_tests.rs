@@ -254,14 +254,7 @@ fn bulk_runs_equal_stepping_on_random_texts() {
         'a', 'z', 'B', ' ', ' ', ',', '.', '!', '\n', '7', '\t', '\u{4e2d}', '\u{6587}',
         '\u{ff0c}', '\u{e9}', '-',
     ];
-    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..20_000 {
-        let len = next() % 24;
-        let text: String = (0..len)
-            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
-            .collect();
-        assert_bulk_equals_stepping(&text);
-    }
+    assert_bulk_equals_stepping_on_random(&ALPHABET, 24, 0x9E37_79B9_7F4A_7C15);
 }
 
 #[test]
@@ -272,11 +265,16 @@ fn bulk_runs_equal_stepping_on_random_prose() {
     const ALPHABET: [char; 16] = [
         'a', 'e', 'n', 't', 'z', 'a', 'e', 's', ' ', ' ', ' ', 'B', ',', '\n', '.', '\u{4e2d}',
     ];
-    let mut next = xorshift(0x6A09_E667_F3BC_C909);
+    assert_bulk_equals_stepping_on_random(&ALPHABET, 40, 0x6A09_E667_F3BC_C909);
+}
+
+/// 20,000 texts shorter than `longest` characters drawn from `alphabet`.
+fn assert_bulk_equals_stepping_on_random(alphabet: &[char], longest: u64, seed: u64) {
+    let mut next = xorshift(seed);
     for _ in 0..20_000 {
-        let len = next() % 40;
+        let len = next() % longest;
         let text: String = (0..len)
-            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
             .collect();
         assert_bulk_equals_stepping(&text);
     }
