@@ -75,15 +75,17 @@ impl<'a> ObjectWriter<'a> {
         self
     }
 
+    fn null(&mut self, key: &str) -> &mut Self {
+        self.key(key);
+        self.out.push_str("null");
+        self
+    }
+
     /// A string, or `null`.
     pub fn optional_string(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         match value {
             Some(value) => self.string(key, value),
-            None => {
-                self.key(key);
-                self.out.push_str("null");
-                self
-            }
+            None => self.null(key),
         }
     }
 
@@ -91,11 +93,7 @@ impl<'a> ObjectWriter<'a> {
     pub fn optional_number(&mut self, key: &str, value: Option<u64>) -> &mut Self {
         match value {
             Some(n) => self.number(key, n),
-            None => {
-                self.key(key);
-                self.out.push_str("null");
-                self
-            }
+            None => self.null(key),
         }
     }
 
@@ -132,13 +130,11 @@ impl<'a> ObjectWriter<'a> {
         key: &str,
         entries: impl IntoIterator<Item = (&'s str, u64)>,
     ) -> &mut Self {
-        self.key(key);
-        let mut inner = ObjectWriter::new(self.out);
-        for (name, n) in entries {
-            inner.number(name, n);
-        }
-        inner.finish();
-        self
+        self.key_object(key, |inner| {
+            for (name, n) in entries {
+                inner.number(name, n);
+            }
+        })
     }
 
     /// Ends the object.

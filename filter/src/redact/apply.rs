@@ -269,17 +269,11 @@ impl Redactor<'_> {
 /// request.
 fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restore: bool) -> String {
     // Looked up by reference: nothing is copied for a value seen before.
-    if !state.placeholders.contains_key(category) {
-        state
-            .placeholders
-            .insert(category.to_string(), Placeholders::default());
-    }
-    let Some(given) = state.placeholders.get_mut(category) else {
-        return String::new();
-    };
-    if let Some(existing) = given.by_value.get(value) {
+    let seen = state.placeholders.get(category);
+    if let Some(existing) = seen.and_then(|given| given.by_value.get(value)) {
         return existing.clone();
     }
+    let given = state.placeholders.entry(category.to_string()).or_default();
     given.given = given.given.saturating_add(1);
     let mut p = String::with_capacity(category.len() + 8);
     p.push('[');

@@ -1,6 +1,7 @@
 //! Metric names and the increments one exchange makes. The names come from
 //! bounded sets only, so that no client can grow Envoy's metric set.
 
+use super::concat;
 use crate::engine::Exchange;
 use std::collections::BTreeSet;
 
@@ -22,7 +23,7 @@ pub fn exchange_counters(
     let tenant = tenant_label(known_tenants, &exchange.tenant);
     let mut out = vec![
         (
-            name(&[
+            concat(&[
                 "customs.requests.",
                 exchange.decision,
                 ".",
@@ -31,36 +32,28 @@ pub fn exchange_counters(
             1,
         ),
         (
-            name(&["customs.tokens_in.", tenant]),
+            concat(&["customs.tokens_in.", tenant]),
             exchange.tokens_estimated,
         ),
-        (name(&["customs.tokens_out.", tenant]), tokens_out),
+        (concat(&["customs.tokens_out.", tenant]), tokens_out),
     ];
     if let Some(reason) = exchange.reason {
-        out.push((name(&["customs.rejections.", reason]), 1));
+        out.push((concat(&["customs.rejections.", reason]), 1));
     }
     if let Some(would) = exchange.shadow_decision {
-        out.push((name(&["customs.shadow.", would]), 1));
+        out.push((concat(&["customs.shadow.", would]), 1));
     }
     for (category, n) in &exchange.categories {
-        out.push((name(&["customs.findings.", category]), u64::from(*n)));
+        out.push((concat(&["customs.findings.", category]), u64::from(*n)));
     }
     for (category, n) in &exchange.answer_categories {
-        out.push((name(&["customs.answer_findings.", category]), u64::from(*n)));
+        out.push((
+            concat(&["customs.answer_findings.", category]),
+            u64::from(*n),
+        ));
     }
     for signal in &exchange.signals {
-        out.push((name(&["customs.signals.", signal]), 1));
-    }
-    out
-}
-
-/// A metric name from its parts. Names are built on every request: plain
-/// concatenation, as the formatting machinery costs several times more
-/// inside the `.wasm`.
-fn name(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for part in parts {
-        out.push_str(part);
+        out.push((concat(&["customs.signals.", signal]), 1));
     }
     out
 }
