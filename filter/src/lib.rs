@@ -21,6 +21,7 @@ pub mod keyed;
 pub mod limits;
 pub mod policy;
 pub mod redact;
+mod swar;
 pub mod tags;
 
 #[cfg(target_arch = "wasm32")]

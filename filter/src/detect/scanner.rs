@@ -7,6 +7,7 @@ use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
 use super::{email, ids, ipv6, numbers, secrets};
 use crate::policy::PolicyError;
+use crate::swar;
 
 pub use super::config::{CustomPattern, Dictionary, ScannerConfig};
 
@@ -229,7 +230,7 @@ fn next_start(t: &[u8], i: usize) -> Option<usize> {
         // Eight bytes of non-ASCII text (CJK, mostly) start nothing: skip them
         // with one test instead of eight lookups.
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if word & 0x8080_8080_8080_8080 == 0x8080_8080_8080_8080 {
+        if word & swar::HIGH == swar::HIGH {
             offset += 8;
             continue;
         }

@@ -4,6 +4,7 @@
 //! cost of writing a body inside the `.wasm`.
 
 use super::Json;
+use crate::swar;
 
 pub(super) fn write(value: &Json, out: &mut String) {
     match value {
@@ -170,8 +171,8 @@ fn write_str(s: &str, out: &mut String) {
     // Bytes from `clean` to `i` need no escape and are not copied yet.
     let (mut clean, mut i) = (0, 0);
     while let Some(&b) = bytes.get(i) {
-        if let Some(Ok(chunk)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
-            if !any_to_escape(u64::from_le_bytes(chunk)) {
+        if let Some(x) = swar::load(bytes, i) {
+            if !any_to_escape(x) {
                 i += 8;
                 continue;
             }
@@ -218,12 +219,7 @@ fn hex_digit(nibble: u8) -> u8 {
 
 /// Whether any of the eight bytes in `x` is `"`, `\` or below 0x20.
 fn any_to_escape(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    // Set in a byte's high bit when that byte is zero (exact for "any").
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
-    below_space || has_zero(x ^ (ONES * u64::from(b'"'))) || has_zero(x ^ (ONES * u64::from(b'\\')))
+    swar::in_range(x, 0, 0x20) | swar::equal(x, b'"') | swar::equal(x, b'\\') != 0
 }
 
 #[cfg(test)]

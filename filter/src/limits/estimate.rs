@@ -31,6 +31,7 @@
 //! usage the provider reports) than too little.
 
 use super::cjk_pairs::CJK_PAIRS;
+use crate::swar;
 
 /// Thousandths of a token per Han segment (a known pair or a single character).
 const HAN_TOKEN_MILLI: u64 = 1000;
@@ -914,20 +915,12 @@ fn latin_word_cost(prefix: Prefix, letters: u32, upper: u32) -> u64 {
 /// at a time: most of prose is such runs, and the `.wasm` has no vector
 /// instructions to do it for us.
 fn lower_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    // Added to a byte below 0x80, these set its high bit exactly when the byte
-    // is at least `a` and at least `{` (one past `z`); no sum carries over.
-    const FROM_A: u64 = ONES * (0x80 - 0x61);
-    const PAST_Z: u64 = ONES * (0x80 - 0x7B);
     let mut n = 0;
-    while let Some(Ok(chunk)) = bytes.get(n..n + 8).map(<[u8; 8]>::try_from) {
-        let x = u64::from_le_bytes(chunk);
-        let low = x & !HIGH;
-        let lower = (low + FROM_A) & !(low + PAST_Z) & !x & HIGH;
-        if lower != HIGH {
+    while let Some(x) = swar::load(bytes, n) {
+        let lower = swar::in_range(x, b'a', b'{');
+        if lower != swar::HIGH {
             // The first byte that is not lower case ends the run.
-            return n + (!lower & HIGH).trailing_zeros() as usize / 8;
+            return n + swar::first(!lower & swar::HIGH);
         }
         n += 8;
     }
@@ -943,11 +936,6 @@ fn lower_run(bytes: &[u8]) -> usize {
 /// to and with the last such space, so the word loop reads the word after it
 /// in full). `None` when not even the first word ends so.
 fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    const LOW7: u64 = ONES * 0x7F;
-    const FROM_A: u64 = ONES * (0x80 - 0x61);
-    const PAST_Z: u64 = ONES * (0x80 - 0x7B);
     const FIRST: u64 = 0x80;
     let (mut cost, mut taken) = (0, 0);
     // Where the word being read starts, and whether it is the first.
@@ -955,17 +943,13 @@ fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
     // A space that ended the last chunk: it counts once the next byte is a letter.
     let mut pending: Option<usize> = None;
     let mut at = 0;
-    while let Some(Ok(chunk)) = bytes.get(at..at + 8).map(<[u8; 8]>::try_from) {
-        let x = u64::from_le_bytes(chunk);
-        let low = x & !HIGH;
-        let lower = (low + FROM_A) & !(low + PAST_Z) & !x & HIGH;
-        // Exactly the bytes equal to a space (no carry crosses a byte).
-        let v = x ^ (ONES * u64::from(b' '));
-        let spaces = !(((v & LOW7) + LOW7) | v) & HIGH;
+    while let Some(x) = swar::load(bytes, at) {
+        let lower = swar::in_range(x, b'a', b'{');
+        let spaces = swar::equal(x, b' ');
         // Only letters and single spaces. The first byte may be a space
         // only after a letter: `bytes` starts with a word, and a space that
         // ended the last chunk must be followed by a letter.
-        let fits = lower | spaces == HIGH
+        let fits = lower | spaces == swar::HIGH
             && spaces & (spaces << 8) == 0
             && (lower & FIRST != 0 || (at > 0 && pending.is_none()));
         if !fits {
@@ -987,8 +971,7 @@ fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
         }
         let mut rest = spaces;
         while rest != 0 {
-            // A byte index below 8: the cast cannot truncate.
-            let space = at + (rest.trailing_zeros() / 8) as usize;
+            let space = at + swar::first(rest);
             rest &= rest - 1;
             if space == at + 7 {
                 pending = Some(space);

@@ -19,6 +19,8 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem::Finder;
 
+use crate::swar;
+
 /// Up to this many literals are searched one by one: each costs a pass over
 /// the text, so the cost stays linear in the text with a small factor.
 const FEW: usize = 8;
@@ -189,38 +191,25 @@ impl Kinds {
     /// The kinds `text` holds, tested eight bytes at a time: this look costs
     /// a fraction of one search.
     fn of(text: &str) -> Kinds {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = ONES * 0x80;
-        // Added to a byte below 0x80, these set its high bit exactly when the
-        // byte is at least `0` and at least `:` (one past `9`); no sum carries.
-        const FROM_0: u64 = ONES * (0x80 - b'0' as u64);
-        const PAST_9: u64 = ONES * (0x80 - b':' as u64);
-        // Whether some byte of `x` is zero (exact for the whole word, though
-        // the borrow may mark bytes above a zero one).
-        let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
         let bytes = text.as_bytes();
         let mut kinds = 0;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-                break;
-            };
-            let x = u64::from_le_bytes(chunk);
-            let low = x & !HIGH;
-            if (low + FROM_0) & !(low + PAST_9) & !x & HIGH != 0 {
+        let mut at = 0;
+        while let Some(x) = swar::load(bytes, at) {
+            if swar::in_range(x, b'0', b':') != 0 {
                 kinds |= Kinds::DIGIT;
             }
-            if zero_byte(x ^ (ONES * u64::from(b'@'))) {
+            if swar::equal(x, b'@') != 0 {
                 kinds |= Kinds::AT;
             }
-            if zero_byte(x ^ (ONES * u64::from(b'['))) {
+            if swar::equal(x, b'[') != 0 {
                 kinds |= Kinds::BRACKET;
             }
             if kinds == Kinds::ALL {
                 return Kinds(kinds);
             }
+            at += 8;
         }
-        for &b in chunks.remainder() {
+        for &b in bytes.get(at..).unwrap_or_default() {
             kinds |= Kinds::of_byte(b);
         }
         Kinds(kinds)
