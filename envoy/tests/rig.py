@@ -30,8 +30,9 @@ def free_port():
 
 
 class Edge:
-    def __init__(self, policy, wasm, envoy, log_level="warning"):
+    def __init__(self, policy, wasm, envoy, log_level="warning", component_log_level=None):
         self.policy, self.wasm, self.envoy, self.log_level = policy, wasm, envoy, log_level
+        self.component_log_level = component_log_level
         self.procs = []
         self.work = pathlib.Path(tempfile.mkdtemp(prefix="customs-edge-"))
         self.access_log = self.work / "access.log"
@@ -59,7 +60,9 @@ class Edge:
                         "--set", f"ADMIN_PORT={self.admin}", "--set", f"UPSTREAM_PORT={self.upstream}"],
                        check=True, stdout=subprocess.DEVNULL)
         envoy = subprocess.Popen([str(self.envoy), "-c", str(config), "--concurrency", "2",
-                                  "--use-dynamic-base-id", "-l", self.log_level],
+                                  "--use-dynamic-base-id", "-l", self.log_level,
+                                  *(["--component-log-level", self.component_log_level]
+                                    if self.component_log_level else [])],
                                  stdout=open(self.access_log, "w"), stderr=open(self.envoy_log, "w"))
         self.procs.append(envoy)
         deadline = time.monotonic() + 30

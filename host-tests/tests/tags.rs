@@ -13,8 +13,10 @@
 mod filter;
 
 use customs_filter::tags::attest::{self, VerifyError};
+use customs_host::{Host, LogLevel};
 use filter::*;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const SECRET_1: &str = "attestation-secret-one-0123456789abcdef";
 const SECRET_2: &str = "attestation-secret-two-0123456789abcdef";
@@ -570,6 +572,48 @@ fn egress_rules_per_tenant_model_and_path() {
             + edge.counter("customs.rejections.customs_route_denied"),
         refused
     );
+}
+
+/// Envoy at `-l warning` drops info lines: customs then does not hand the
+/// audit line to the log at all (it reads the host's level at start and on
+/// every tick), and filter state still carries it for the access log.
+#[test]
+fn the_audit_line_skips_a_log_that_drops_info_lines() {
+    for (level, logged) in [(LogLevel::Info, 1), (LogLevel::Warn, 0)] {
+        let edge = Edge::with_plugin(Host::new(), &json!({}), 1, |p| p.log_level(level));
+        let mut s = edge.send(0, &chat("Mail ann@example.com"));
+        answer_json(&mut s, 200, &chat_answer("ok", 21, 4));
+        assert_eq!(edge.audit().len(), logged, "{level:?}");
+        let state = s.filter_state("customs.audit").expect("audit state");
+        let state: Value = serde_json::from_slice(&state).expect("the state is JSON");
+        assert_eq!(state["decision"], "redacted", "{level:?}");
+        assert_eq!(state["categories"], json!({"email": 1}), "{level:?}");
+    }
+}
+
+/// Counters are summed inside the VM and reach the host on its tick (Envoy's
+/// timer, once a second), each as one sum; the histogram is per request.
+#[test]
+fn counters_reach_the_host_summed_on_the_tick() {
+    let edge = Edge::new(&json!({}), 1);
+    assert_eq!(edge.worker(0).tick_period(), Some(Duration::from_secs(1)));
+    for _ in 0..3 {
+        let mut s = edge.send(0, &chat("Mail ann@example.com or bo@example.com"));
+        answer_json(&mut s, 200, &chat_answer("ok", 21, 4));
+    }
+    let on_host = |name: &str| edge.host.metric(name).map_or(0, |m| m.value());
+    assert_eq!(on_host("customs.findings.email"), 0, "before the tick");
+    assert_eq!(
+        on_host("customs.filter_time_us"),
+        3,
+        "one record per request"
+    );
+    edge.host.advance_clock(Duration::from_secs(1));
+    assert_eq!(on_host("customs.findings.email"), 6);
+    assert_eq!(on_host("customs.requests.redacted.chat_completions"), 3);
+    // Nothing is counted twice by later ticks.
+    edge.host.advance_clock(Duration::from_secs(5));
+    assert_eq!(on_host("customs.findings.email"), 6);
 }
 
 #[test]

@@ -12,6 +12,30 @@ pub fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, message);
 }
 
+/// Whether the host writes log lines at `level` (Envoy: its `wasm` logger's
+/// level). When the host cannot say, assume it does: a line is never dropped
+/// on a guess.
+pub fn logs_at(level: LogLevel) -> bool {
+    match hostcalls::get_log_level() {
+        Ok(host_level) => host_level as u32 <= level as u32,
+        Err(_) => true,
+    }
+}
+
+/// Asks the host to call the root context's `on_tick` every `period`.
+pub fn set_tick_period(period: std::time::Duration) -> bool {
+    match hostcalls::set_tick_period(period) {
+        Ok(()) => true,
+        Err(status) => {
+            log(
+                LogLevel::Warn,
+                &format!("customs: setting a tick period failed: {status:?}"),
+            );
+            false
+        }
+    }
+}
+
 /// Milliseconds since the epoch, 0 if the host cannot say.
 pub fn now_ms() -> u64 {
     hostcalls::get_current_time()

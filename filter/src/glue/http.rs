@@ -10,11 +10,14 @@ use crate::engine::{
 };
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, LogLevel, MapType};
+use std::cell::Cell;
 use std::rc::Rc;
 
 pub struct Stream {
     engine: Option<Rc<Engine>>,
     metrics: Rc<Metrics>,
+    /// Whether the host writes info lines (see `Root`).
+    audit_to_log: Rc<Cell<bool>>,
     head: RequestHead,
     exchange: Option<Exchange>,
     /// A local reply was sent: ignore anything more of the request.
@@ -31,10 +34,15 @@ pub struct Stream {
 }
 
 impl Stream {
-    pub fn new(engine: Option<Rc<Engine>>, metrics: Rc<Metrics>) -> Stream {
+    pub fn new(
+        engine: Option<Rc<Engine>>,
+        metrics: Rc<Metrics>,
+        audit_to_log: Rc<Cell<bool>>,
+    ) -> Stream {
         Stream {
             engine,
             metrics,
+            audit_to_log,
             head: RequestHead::default(),
             exchange: None,
             answered: false,
@@ -67,7 +75,7 @@ impl Stream {
     }
 
     /// Runs one headers callback, reading the clock once, for "now": they do
-    /// little work, and every host call costs about a microsecond in V8.
+    /// little work, so the time spent in them is not measured.
     fn stamped(&mut self, callback: impl FnOnce(&mut Stream) -> Action) -> Action {
         self.now_ns = host::now_ns();
         callback(self)
@@ -173,7 +181,9 @@ impl HttpContext for Stream {
         let mut record = engine.audit_record(exchange, now_ms);
         record.latency_us = self.spent_ns / 1000;
         let line = record.to_line();
-        host::log(LogLevel::Info, &line);
+        if self.audit_to_log.get() {
+            host::log(LogLevel::Info, &line);
+        }
         // Also for Envoy's access log (`%FILTER_STATE(wasm.customs.audit:PLAIN)%`),
         // which writes whatever Envoy's own log level, buffered.
         host::set_state("customs.audit", &line);

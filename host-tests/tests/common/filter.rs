@@ -31,8 +31,21 @@ impl Edge {
     }
 
     pub fn in_host(host: Host, policy: &Value, workers: usize) -> Edge {
+        Edge::with_plugin(host, policy, workers, |plugin| plugin)
+    }
+
+    /// As [`Edge::in_host`], with the plugin's settings (log level, ...) changed
+    /// by `configure`.
+    pub fn with_plugin(
+        host: Host,
+        policy: &Value,
+        workers: usize,
+        configure: impl FnOnce(Plugin) -> Plugin,
+    ) -> Edge {
         host.echo_logs(false);
-        let plugin = host.plugin(Plugin::from_file(wasm_path()).unwrap().config(policy));
+        let plugin = host.plugin(configure(
+            Plugin::from_file(wasm_path()).unwrap().config(policy),
+        ));
         let workers = (0..workers.max(1))
             .map(|_| plugin.start_vm().expect("the policy loads"))
             .collect();
@@ -86,8 +99,13 @@ impl Edge {
             .collect()
     }
 
-    /// A counter's value, 0 when it was never defined.
+    /// A counter's value, 0 when it was never defined. customs hands its
+    /// counters to the host on its tick, so this first moves the virtual clock
+    /// on by one tick period (when a tick is set), as Envoy's timer would.
     pub fn counter(&self, name: &str) -> i64 {
+        if let Some(period) = self.workers.first().and_then(Worker::tick_period) {
+            self.host.advance_clock(period);
+        }
         self.host.metric(name).map_or(0, |m| m.value())
     }
 }
