@@ -4,6 +4,8 @@
 //! whole body, then lets the request continue unchanged. Measured against it,
 //! customs' cost is its own work, not the price of being a buffering wasm filter.
 
+#[cfg(feature = "call-cost")]
+mod call_cost;
 #[cfg(feature = "host-calls")]
 mod host_calls;
 
@@ -37,6 +39,8 @@ impl HttpContext for BufferOnly {
     // Like customs: nothing goes upstream before the whole body is here (this
     // needs `allow_on_headers_stop_iteration: true` in the filter config).
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        #[cfg(feature = "host-calls")]
+        host_calls::request_headers();
         if end_of_stream {
             Action::Continue
         } else {
@@ -48,10 +52,18 @@ impl HttpContext for BufferOnly {
         if end_of_stream {
             #[cfg(feature = "host-calls")]
             host_calls::request(_body_size);
+            #[cfg(feature = "call-cost")]
+            call_cost::request(_body_size);
             Action::Continue
         } else {
             Action::Pause
         }
+    }
+
+    #[cfg(feature = "host-calls")]
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        host_calls::answer_headers();
+        Action::Continue
     }
 
     #[cfg(feature = "host-calls")]
