@@ -120,9 +120,11 @@ impl Stream {
             host::set_state("customs.tenant", &ex.tenant);
             host::set_state("customs.request_id", &ex.request_id);
             host::set_state("customs.decision", ex.decision);
-            let mut reserved = String::new();
-            crate::json::push_decimal(&mut reserved, ex.tokens_reserved);
-            host::set_state("customs.tokens_reserved", &reserved);
+            let mut reserved = itoa::Buffer::new();
+            host::set_state(
+                "customs.tokens_reserved",
+                reserved.format(ex.tokens_reserved),
+            );
             self.decision_in_state = Some(ex.decision);
         }
         if let (Some(new_body), Some(size)) = (&forward.body, body_size) {

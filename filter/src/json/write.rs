@@ -145,21 +145,10 @@ impl<'a> ObjectWriter<'a> {
 }
 
 /// Appends `n` in decimal, without the formatting machinery (which costs
-/// more than the digits inside the `.wasm`).
+/// more than the digits inside the `.wasm`): `itoa`, already in the build
+/// through serde_json.
 pub fn push_decimal(out: &mut String, n: u64) {
-    let mut digits = [b'0'; 20];
-    let mut rest = n;
-    let mut first = digits.len();
-    for slot in digits.iter_mut().rev() {
-        // Always below 10: the cast cannot truncate.
-        *slot = b'0' + (rest % 10) as u8;
-        first -= 1;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.extend(digits.iter().skip(first).map(|&d| char::from(d)));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// `s` as a JSON string: `"` and `\` escaped, control characters as `\n`,

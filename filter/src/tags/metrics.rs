@@ -1,7 +1,6 @@
 //! Metric names and the increments one exchange makes. The names come from
 //! bounded sets only, so that no client can grow Envoy's metric set.
 
-use super::concat;
 use crate::engine::Exchange;
 use std::collections::BTreeSet;
 
@@ -23,37 +22,38 @@ pub fn exchange_counters(
     let tenant = tenant_label(known_tenants, &exchange.tenant);
     let mut out = vec![
         (
-            concat(&[
+            [
                 "customs.requests.",
                 exchange.decision,
                 ".",
                 exchange.route.shape.name(),
-            ]),
+            ]
+            .concat(),
             1,
         ),
         (
-            concat(&["customs.tokens_in.", tenant]),
+            ["customs.tokens_in.", tenant].concat(),
             exchange.tokens_estimated,
         ),
-        (concat(&["customs.tokens_out.", tenant]), tokens_out),
+        (["customs.tokens_out.", tenant].concat(), tokens_out),
     ];
     if let Some(reason) = exchange.reason {
-        out.push((concat(&["customs.rejections.", reason]), 1));
+        out.push((["customs.rejections.", reason].concat(), 1));
     }
     if let Some(would) = exchange.shadow_decision {
-        out.push((concat(&["customs.shadow.", would]), 1));
+        out.push((["customs.shadow.", would].concat(), 1));
     }
     for (category, n) in &exchange.categories {
-        out.push((concat(&["customs.findings.", category]), u64::from(*n)));
+        out.push((["customs.findings.", category].concat(), u64::from(*n)));
     }
     for (category, n) in &exchange.answer_categories {
         out.push((
-            concat(&["customs.answer_findings.", category]),
+            ["customs.answer_findings.", category].concat(),
             u64::from(*n),
         ));
     }
     for signal in &exchange.signals {
-        out.push((concat(&["customs.signals.", signal]), 1));
+        out.push((["customs.signals.", signal].concat(), 1));
     }
     out
 }

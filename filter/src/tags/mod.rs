@@ -37,9 +37,9 @@ pub fn request_tags(
     if exchange.tokens_estimated > 0 || exchange.tokens_reserved > 0 {
         tags.push((
             tag(prefix, "tokens"),
-            joined(&[
-                ("estimated=", exchange.tokens_estimated),
-                (",reserved=", exchange.tokens_reserved),
+            pairs([
+                ("estimated", exchange.tokens_estimated),
+                ("reserved", exchange.tokens_reserved),
             ]),
         ));
     }
@@ -78,7 +78,7 @@ pub fn reply_tags(policy: &Policy, exchange: &Exchange) -> Vec<(String, String)>
 
 /// `id@version`, as tags, attestations and audit lines name the policy.
 pub fn policy_name(policy: &Policy) -> String {
-    concat(&[&policy.policy_id, "@", &policy.version])
+    [policy.policy_id.as_str(), "@", &policy.version].concat()
 }
 
 /// The more sensitive of two classes.
@@ -105,40 +105,31 @@ fn counts(exchange: &Exchange) -> String {
     if exchange.categories.is_empty() {
         return "none".to_string();
     }
-    let mut out = String::new();
-    for (i, (category, n)) in exchange.categories.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(category);
-        out.push('=');
-        json::push_decimal(&mut out, u64::from(*n));
-    }
-    out
+    pairs(
+        exchange
+            .categories
+            .iter()
+            .map(|(category, n)| (category.as_str(), u64::from(*n))),
+    )
 }
 
 /// A tag's header name.
 fn tag(prefix: &str, name: &str) -> String {
-    concat(&[prefix, name])
+    [prefix, name].concat()
 }
 
-/// `parts` joined. Tags and metric names are built on every request: plain
-/// concatenation, as the formatting machinery costs several times more
-/// inside the `.wasm`.
-pub(crate) fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for part in parts {
-        out.push_str(part);
-    }
-    out
-}
-
-/// `label` then number, for each pair: `estimated=12,reserved=0`.
-fn joined(parts: &[(&str, u64)]) -> String {
+/// `name=number` for each pair, comma-separated: `estimated=12,reserved=0`.
+/// Tags are built on every request: plain pushes, as the formatting machinery
+/// costs several times more inside the `.wasm`.
+fn pairs<'a>(items: impl IntoIterator<Item = (&'a str, u64)>) -> String {
     let mut out = String::new();
-    for (label, n) in parts {
-        out.push_str(label);
-        json::push_decimal(&mut out, *n);
+    for (i, (name, n)) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(name);
+        out.push('=');
+        json::push_decimal(&mut out, n);
     }
     out
 }
