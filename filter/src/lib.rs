@@ -13,6 +13,7 @@ pub mod detect;
 pub mod engine;
 // Fuzz target bodies, shared by `filter/fuzz` and the corpus replay test; never
 // part of the .wasm, where a panic is a trap.
+mod chunks;
 #[doc(hidden)]
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fuzzing;

@@ -1,7 +1,8 @@
-//! Eight bytes at a time in a `u64` ("SIMD within a register"): the `.wasm`
-//! has no vector instructions, and these loops run over every byte of a
-//! request. Each mask has the high bit of a byte set exactly when that byte
-//! matches; no carry or borrow crosses from one byte into the next.
+//! Eight bytes at a time in a `u64` ("SIMD within a register"), for the one
+//! loop that shifts and combines masks byte by byte (the token estimator's
+//! words between single spaces); plain searches use [`crate::chunks`]. Each
+//! mask has the high bit of a byte set exactly when that byte matches; no
+//! carry or borrow crosses from one byte into the next.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte.

@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use crate::chunks::{self, Lanes, Mask};
+
 /// What becomes of one character of the original.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fold {
@@ -41,42 +43,18 @@ fn fold(c: char) -> Fold {
 
 /// Lead bytes of the UTF-8 encodings of every character [`fold`] changes; text
 /// without them is left as it is, found with a byte scan rather than decoding.
-fn may_fold(lead: u8) -> bool {
-    MAY_FOLD.get(usize::from(lead)).copied().unwrap_or(false)
+/// (A lead byte is never a continuation byte, so a byte scan finds only the
+/// start of a character.)
+#[inline(always)]
+fn may_fold(x: Lanes) -> Mask {
+    x.eq(0xC2).or(x.within(0xE1, 0xE3)).or(x.eq(0xEF))
 }
 
-/// Where the next character that may fold starts, from `from` (a character
-/// boundary) on. Steps a whole character at a time, so Chinese text, three
-/// bytes a character, takes a third of the lookups a byte-by-byte search does.
+/// Where the next character that may fold starts, from `from` on, sixteen
+/// bytes at a time.
 fn next_may_fold(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while let Some(&b) = bytes.get(i) {
-        if may_fold(b) {
-            return Some(i);
-        }
-        i += match b {
-            0x00..=0x7F => 1,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xFF => 4,
-            // A continuation byte is never where a character starts: keep
-            // stepping byte by byte (it does not happen in a `str`).
-            _ => 1,
-        };
-    }
-    None
+    chunks::find(bytes, from, may_fold)
 }
-
-/// [`may_fold`] as a table: one lookup a byte in the search loop.
-static MAY_FOLD: [bool; 256] = {
-    let mut t = [false; 256];
-    t[0xC2] = true;
-    t[0xE1] = true;
-    t[0xE2] = true;
-    t[0xE3] = true;
-    t[0xEF] = true;
-    t
-};
 
 /// A stretch of the normalised text and where it came from: copied verbatim, or
 /// one ASCII byte folded from a character of `folded_len` bytes.
@@ -225,19 +203,24 @@ mod tests {
     }
 
     #[test]
-    fn stepping_by_character_finds_what_a_byte_search_finds() {
-        let text = "ab 中文，１３８\u{200B}é ñ 😀 ｘ\u{00A0}。Ω—x";
-        for from in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let bytewise = text.as_bytes()[from..]
-                .iter()
-                .position(|&b| may_fold(b))
-                .map(|p| p + from);
-            assert_eq!(
-                next_may_fold(text.as_bytes(), from),
-                bytewise,
-                "from {from}"
-            );
+    fn every_character_that_folds_starts_with_a_byte_the_search_stops_at() {
+        let mut folding = 0;
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            if fold(c) != Fold::Keep {
+                folding += 1;
+                let mut utf8 = [0; 4];
+                let lead = c.encode_utf8(&mut utf8).as_bytes()[0];
+                assert_eq!(next_may_fold(&[lead], 0), Some(0), "{c:?}");
+            }
         }
+        assert!(folding > 100, "{folding}");
+        let text = "ab 中文，１３８\u{200B}é ñ 😀 ｘ\u{00A0}。Ω—x";
+        let stops: Vec<usize> = std::iter::successors(next_may_fold(text.as_bytes(), 0), |&i| {
+            next_may_fold(text.as_bytes(), i + 1)
+        })
+        .collect();
+        assert!(stops.iter().all(|&i| text.is_char_boundary(i)), "{stops:?}");
+        assert_eq!(stops.len(), 9, "{stops:?}");
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The scanner: the one pass over a string that runs every detector, and the
 //! resolution of overlapping candidates.
 
-use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER};
+use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX};
 use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
 use super::{email, ids, ipv6, numbers, secrets};
+use crate::chunks::{self, Lanes, Mask};
 use crate::policy::PolicyError;
-use crate::swar;
 
 pub use super::config::{CustomPattern, Dictionary, ScannerConfig};
 
@@ -219,34 +219,23 @@ impl Scanner {
 }
 
 /// The next position from `i` on where a detector may start. Most text has
-/// none for many bytes, so eight bytes are tested at once, without a branch
-/// per byte.
+/// none for many bytes, so sixteen bytes are tested at once.
 fn next_start(t: &[u8], i: usize) -> Option<usize> {
-    let starts = |b: u8| class(b) & (DIGIT | TRIGGER);
-    let rest = t.get(i..)?;
-    let mut chunks = rest.chunks_exact(8);
-    let mut offset = i;
-    for chunk in &mut chunks {
-        // Eight bytes of non-ASCII text (CJK, mostly) start nothing: skip them
-        // with one test instead of eight lookups.
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if word & swar::HIGH == swar::HIGH {
-            offset += 8;
-            continue;
-        }
-        if chunk.iter().fold(0, |any, &b| any | starts(b)) != 0 {
-            return chunk
-                .iter()
-                .position(|&b| starts(b) != 0)
-                .map(|k| offset + k);
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| starts(b) != 0)
-        .map(|k| offset + k)
+    chunks::find(t, i, may_start)
+}
+
+/// `class(b) & (DIGIT | TRIGGER) != 0`, sixteen bytes at once (a test holds
+/// the two equal).
+#[inline(always)]
+fn may_start(x: Lanes) -> Mask {
+    x.within(b'0', b'9')
+        .or(x.eq(b'@'))
+        .or(x.eq(b'+'))
+        .or(x.eq(b':'))
+        .or(x.eq(b'-'))
+        .or(x.eq(b'_'))
+        .or(x.eq(b'A'))
+        .or(x.eq(b'J'))
 }
 
 /// Where the word that ends at `end` starts, if it is a word of two to ten
@@ -296,10 +285,23 @@ mod tests {
         clippy::panic
     )]
     use super::*;
+    use crate::detect::bytes::TRIGGER;
     use crate::detect::testing::{card, find, find_with, resident_id};
 
     fn config(json: &str) -> ScannerConfig {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn may_start_is_the_class_test() {
+        let all: Vec<u8> = (0..=255).collect();
+        for (k, chunk) in all.chunks_exact(16).enumerate() {
+            let mask = may_start(Lanes::load(chunk.try_into().unwrap())).bits();
+            for (i, &b) in chunk.iter().enumerate() {
+                let starts = class(b) & (DIGIT | TRIGGER) != 0;
+                assert_eq!(mask >> i & 1 == 1, starts, "{:#x}", k * 16 + i);
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! cost of writing a body inside the `.wasm`.
 
 use super::Json;
-use crate::swar;
+use crate::chunks::{self, Lanes, Mask};
 
 pub(super) fn write(value: &Json, out: &mut String) {
     match value {
@@ -157,42 +157,28 @@ fn write_str(s: &str, out: &mut String) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push('"');
-    // Bytes from `clean` to `i` need no escape and are not copied yet.
-    let (mut clean, mut i) = (0, 0);
-    while let Some(&b) = bytes.get(i) {
-        if let Some(x) = swar::load(bytes, i) {
-            if !any_to_escape(x) {
-                i += 8;
-                continue;
-            }
-        }
-        let short = match b {
-            b'"' => Some(b'"'),
-            b'\\' => Some(b'\\'),
-            0x08 => Some(b'b'),
-            0x0C => Some(b'f'),
-            b'\n' => Some(b'n'),
-            b'\r' => Some(b'r'),
-            b'\t' => Some(b't'),
-            0x00..=0x1F => None,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
+    // Bytes from `clean` on need no escape up to the next one found.
+    let mut clean = 0;
+    while let Some(i) = chunks::find(bytes, clean, to_escape) {
         // `i` is at an ASCII byte, so both ends are character boundaries.
         out.push_str(s.get(clean..i).unwrap_or_default());
         out.push('\\');
-        match short {
-            Some(letter) => out.push(char::from(letter)),
-            None => {
+        let b = bytes.get(i).copied().unwrap_or_default();
+        match b {
+            b'"' => out.push('"'),
+            b'\\' => out.push('\\'),
+            0x08 => out.push('b'),
+            0x0C => out.push('f'),
+            b'\n' => out.push('n'),
+            b'\r' => out.push('r'),
+            b'\t' => out.push('t'),
+            _ => {
                 out.push_str("u00");
                 out.push(char::from(hex_digit(b >> 4)));
                 out.push(char::from(hex_digit(b & 0xF)));
             }
         }
-        i += 1;
-        clean = i;
+        clean = i + 1;
     }
     out.push_str(s.get(clean..).unwrap_or_default());
     out.push('"');
@@ -206,9 +192,10 @@ fn hex_digit(nibble: u8) -> u8 {
     }
 }
 
-/// Whether any of the eight bytes in `x` is `"`, `\` or below 0x20.
-fn any_to_escape(x: u64) -> bool {
-    swar::in_range(x, 0, 0x20) | swar::equal(x, b'"') | swar::equal(x, b'\\') != 0
+/// The bytes a JSON string must escape: `"`, `\` and those below 0x20.
+#[inline(always)]
+fn to_escape(x: Lanes) -> Mask {
+    x.within(0, 0x1F).or(x.eq(b'"')).or(x.eq(b'\\'))
 }
 
 #[cfg(test)]

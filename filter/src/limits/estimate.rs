@@ -31,7 +31,7 @@
 //! usage the provider reports) than too little.
 
 use super::cjk_pairs::CJK_PAIRS;
-use crate::swar;
+use crate::{chunks, swar};
 
 /// Thousandths of a token per Han segment (a known pair or a single character).
 const HAN_TOKEN_MILLI: u64 = 1000;
@@ -911,21 +911,10 @@ fn latin_word_cost(prefix: Prefix, letters: u32, upper: u32) -> u64 {
     }
 }
 
-/// How many ASCII lower-case letters `bytes` starts with, tested eight bytes
-/// at a time: most of prose is such runs, and the `.wasm` has no vector
-/// instructions to do it for us.
+/// How many ASCII lower-case letters `bytes` starts with, tested sixteen
+/// bytes at a time: most of prose is such runs.
 fn lower_run(bytes: &[u8]) -> usize {
-    let mut n = 0;
-    while let Some(x) = swar::load(bytes, n) {
-        let lower = swar::in_range(x, b'a', b'{');
-        if lower != swar::HIGH {
-            // The first byte that is not lower case ends the run.
-            return n + swar::first(!lower & swar::HIGH);
-        }
-        n += 8;
-    }
-    let tail = bytes.get(n..).unwrap_or_default();
-    n + tail.iter().take_while(|b| b.is_ascii_lowercase()).count()
+    chunks::find(bytes, 0, |x| x.within(b'a', b'z').not()).unwrap_or(bytes.len())
 }
 
 /// Lower-case words with one space between them, from the start of `bytes`

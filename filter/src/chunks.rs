@@ -1,0 +1,257 @@
+//! Searches over sixteen bytes at a time: the loops that pass over every byte
+//! of a request (where a detector may start, what a JSON string must escape,
+//! which characters the normaliser folds, how long a run of letters is).
+//!
+//! A search is written once, as a test on [`Lanes`]: sixteen bytes compared
+//! at once. In the `.wasm` (built with SIMD128, see `.cargo/config.toml`)
+//! `Lanes` is a `v128` and each comparison one vector instruction; elsewhere,
+//! in native tests and in a `.wasm` built without SIMD, it is an array of
+//! sixteen bytes with the same operations, so the tests run the same search
+//! code. (`host-tests/tests/simd.rs` holds the two builds to the same results.)
+
+const WIDTH: usize = 16;
+
+pub(crate) use lanes::{Lanes, Mask};
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32 as w;
+
+    /// Sixteen bytes.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Lanes(w::v128);
+
+    /// Sixteen results of comparing them, each lane all ones or all zeros.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Mask(w::v128);
+
+    impl Lanes {
+        #[inline(always)]
+        pub(crate) fn load(chunk: &[u8; 16]) -> Lanes {
+            let [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p] = *chunk;
+            Lanes(w::u8x16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p))
+        }
+
+        /// The bytes equal to `b`.
+        #[inline(always)]
+        pub(crate) fn eq(self, b: u8) -> Mask {
+            Mask(w::i8x16_eq(self.0, w::u8x16_splat(b)))
+        }
+
+        /// The bytes in `lo..=hi`.
+        #[inline(always)]
+        pub(crate) fn within(self, lo: u8, hi: u8) -> Mask {
+            let offset = w::i8x16_sub(self.0, w::u8x16_splat(lo));
+            Mask(w::u8x16_le(offset, w::u8x16_splat(hi.wrapping_sub(lo))))
+        }
+    }
+
+    impl Mask {
+        #[inline(always)]
+        pub(crate) fn or(self, other: Mask) -> Mask {
+            Mask(w::v128_or(self.0, other.0))
+        }
+
+        #[inline(always)]
+        pub(crate) fn not(self) -> Mask {
+            Mask(w::v128_not(self.0))
+        }
+
+        /// A bit per byte that matched, the first byte lowest.
+        #[inline(always)]
+        pub(crate) fn bits(self) -> u16 {
+            w::i8x16_bitmask(self.0)
+        }
+    }
+}
+
+/// Without SIMD: two `u64` words of eight bytes each (see [`crate::swar`]).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    use crate::swar::{self, HIGH};
+
+    /// Sixteen bytes, as two little-endian words.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Lanes([u64; 2]);
+
+    /// Sixteen results of comparing them: the high bit of each byte.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Mask([u64; 2]);
+
+    /// The bytes of `x` in `lo..=hi`, for any bounds: `swar::in_range` takes
+    /// ASCII bounds, so the upper half is tested with its high bit flipped.
+    #[inline(always)]
+    fn within(x: u64, lo: u8, hi: u8) -> u64 {
+        let flipped = x ^ HIGH;
+        match (lo, hi) {
+            _ if lo > hi => 0,
+            (_, 0..=0x7F) => swar::in_range(x, lo, hi + 1),
+            (0x80.., _) => swar::in_range(flipped, lo - 0x80, hi - 0x80 + 1),
+            _ => swar::in_range(x, lo, 0x80) | swar::in_range(flipped, 0, hi - 0x80 + 1),
+        }
+    }
+
+    /// The high bits of the bytes of `m`, gathered into one byte.
+    #[inline(always)]
+    fn gather(m: u64) -> u16 {
+        // Each byte's bit lands in the top byte at its own position; no two
+        // products overlap there.
+        ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u16
+    }
+
+    impl Lanes {
+        #[inline(always)]
+        pub(crate) fn load(chunk: &[u8; 16]) -> Lanes {
+            let all = u128::from_le_bytes(*chunk);
+            Lanes([all as u64, (all >> 64) as u64])
+        }
+
+        #[inline(always)]
+        pub(crate) fn eq(self, b: u8) -> Mask {
+            Mask(self.0.map(|x| swar::equal(x, b)))
+        }
+
+        #[inline(always)]
+        pub(crate) fn within(self, lo: u8, hi: u8) -> Mask {
+            Mask(self.0.map(|x| within(x, lo, hi)))
+        }
+    }
+
+    impl Mask {
+        #[inline(always)]
+        pub(crate) fn or(self, other: Mask) -> Mask {
+            let [a, b] = self.0;
+            let [c, d] = other.0;
+            Mask([a | c, b | d])
+        }
+
+        #[inline(always)]
+        pub(crate) fn not(self) -> Mask {
+            Mask(self.0.map(|m| !m & HIGH))
+        }
+
+        #[inline(always)]
+        pub(crate) fn bits(self) -> u16 {
+            let [low, high] = self.0;
+            gather(low) | gather(high) << 8
+        }
+    }
+}
+
+/// The lanes of the (at most sixteen) `bytes`, zero past their end.
+#[inline(always)]
+fn load_tail(bytes: &[u8]) -> Lanes {
+    let mut padded = [0u8; WIDTH];
+    for (p, &b) in padded.iter_mut().zip(bytes) {
+        *p = b;
+    }
+    Lanes::load(&padded)
+}
+
+/// The mask of the first `n` lanes (n at most 16).
+fn first_lanes(n: usize) -> u16 {
+    u16::try_from((1u32 << n.min(WIDTH)) - 1).unwrap_or(u16::MAX)
+}
+
+/// Where the first byte of `bytes` at or after `from` that `hit` marks is.
+#[inline(always)]
+pub(crate) fn find(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> Mask) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(WIDTH);
+    let mut offset = from;
+    for chunk in &mut chunks {
+        let Ok(chunk) = <&[u8; WIDTH]>::try_from(chunk) else {
+            break;
+        };
+        let mask = hit(Lanes::load(chunk)).bits();
+        if mask != 0 {
+            return Some(offset + mask.trailing_zeros() as usize);
+        }
+        offset += WIDTH;
+    }
+    let tail = chunks.remainder();
+    let mask = hit(load_tail(tail)).bits() & first_lanes(tail.len());
+    (mask != 0).then(|| offset + mask.trailing_zeros() as usize)
+}
+
+/// Calls `f` with every chunk of `bytes` in order and the mask of its lanes
+/// that hold bytes of `bytes` (all but a short last chunk's padding).
+#[inline(always)]
+pub(crate) fn each(bytes: &[u8], mut f: impl FnMut(Lanes, u16)) {
+    let mut chunks = bytes.chunks_exact(WIDTH);
+    for chunk in &mut chunks {
+        if let Ok(chunk) = <&[u8; WIDTH]>::try_from(chunk) {
+            f(Lanes::load(chunk), u16::MAX);
+        }
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        f(load_tail(tail), first_lanes(tail.len()));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_is_what_a_byte_loop_finds() {
+        let hit = |x: Lanes| x.eq(b'@').or(x.within(0xF0, 0xFF));
+        let by_byte = |b: u8| b == b'@' || b >= 0xF0;
+        // Every length up to three chunks, every start, a hit anywhere or none.
+        for len in 0..3 * WIDTH + 3 {
+            for at in (0..len).map(Some).chain([None]) {
+                for mark in [b'@', 0xF7] {
+                    let mut bytes = vec![b'a'; len];
+                    if let Some(at) = at {
+                        bytes[at] = mark;
+                    }
+                    for from in 0..=len + 1 {
+                        let expected = bytes
+                            .iter()
+                            .enumerate()
+                            .skip(from)
+                            .find(|(_, &b)| by_byte(b))
+                            .map(|(i, _)| i);
+                        assert_eq!(find(&bytes, from, hit), expected, "{len} {at:?} {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_sees_every_byte_once() {
+        for len in 0..3 * WIDTH + 3 {
+            let bytes: Vec<u8> = (0..len).map(|i| i as u8 + 1).collect();
+            let mut seen = 0;
+            each(&bytes, |x, valid| {
+                seen += (x.within(1, 255).bits() & valid).count_ones() as usize;
+                assert_eq!(x.within(1, 255).bits() & !valid, 0, "padding is zero");
+            });
+            assert_eq!(seen, len);
+        }
+    }
+
+    #[test]
+    fn lanes_compare_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        for (lo, hi) in [(0, 0x1F), (b'0', b'9'), (b'a', b'z'), (0x80, 0xFF), (7, 7)] {
+            for chunk in all.chunks_exact(WIDTH) {
+                let x = Lanes::load(chunk.try_into().unwrap());
+                let expected = chunk.iter().enumerate().fold(0u16, |m, (i, &b)| {
+                    m | u16::from((lo..=hi).contains(&b)) << i
+                });
+                assert_eq!(x.within(lo, hi).bits(), expected, "{lo:#x}..={hi:#x}");
+                assert_eq!(x.within(lo, hi).not().bits(), !expected);
+                let eq = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u16, |m, (i, &b)| m | u16::from(b == lo) << i);
+                assert_eq!(x.eq(lo).bits(), eq);
+                assert_eq!(x.eq(lo).or(x.eq(hi)).bits(), eq | x.eq(hi).bits());
+            }
+        }
+    }
+}
