@@ -9,7 +9,8 @@
 //! sixteen bytes with the same operations, so the tests run the same search
 //! code. (`host-tests/tests/simd.rs` holds the two builds to the same results.)
 
-const WIDTH: usize = 16;
+/// Bytes in a chunk.
+pub(crate) const WIDTH: usize = 16;
 
 pub(crate) use lanes::{Lanes, Mask};
 
@@ -151,6 +152,13 @@ fn load_tail(bytes: &[u8]) -> Lanes {
 /// The mask of the first `n` lanes (n at most 16).
 fn first_lanes(n: usize) -> u16 {
     u16::try_from((1u32 << n.min(WIDTH)) - 1).unwrap_or(u16::MAX)
+}
+
+/// The sixteen bytes of `bytes` from `at`; `None` past the end.
+#[inline(always)]
+pub(crate) fn load(bytes: &[u8], at: usize) -> Option<Lanes> {
+    let chunk = bytes.get(at..at.checked_add(WIDTH)?)?;
+    <&[u8; WIDTH]>::try_from(chunk).ok().map(Lanes::load)
 }
 
 /// Where the first byte of `bytes` at or after `from` that `hit` marks is.

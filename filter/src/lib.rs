@@ -13,7 +13,6 @@ pub mod detect;
 pub mod engine;
 // Fuzz target bodies, shared by `filter/fuzz` and the corpus replay test; never
 // part of the .wasm, where a panic is a trap.
-mod chunks;
 #[doc(hidden)]
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fuzzing;
@@ -22,8 +21,13 @@ pub mod keyed;
 pub mod limits;
 pub mod policy;
 pub mod redact;
-mod swar;
 pub mod tags;
+
+// Searches sixteen bytes at a time, and their portable form (the `.wasm` uses
+// vector instructions instead).
+mod chunks;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod swar;
 
 #[cfg(target_arch = "wasm32")]
 mod glue;

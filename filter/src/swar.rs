@@ -1,19 +1,13 @@
-//! Eight bytes at a time in a `u64` ("SIMD within a register"), for the one
-//! loop that shifts and combines masks byte by byte (the token estimator's
-//! words between single spaces); plain searches use [`crate::chunks`]. Each
-//! mask has the high bit of a byte set exactly when that byte matches; no
-//! carry or borrow crosses from one byte into the next.
+//! Eight bytes at a time in a `u64` ("SIMD within a register"): the form
+//! [`crate::chunks`]' lanes take where there are no vector instructions
+//! (native builds, and a `.wasm` built without SIMD). Each mask has the high
+//! bit of a byte set exactly when that byte matches; no carry or borrow
+//! crosses from one byte into the next.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte.
 pub(crate) const HIGH: u64 = ONES * 0x80;
 const LOW7: u64 = ONES * 0x7F;
-
-/// The eight bytes of `bytes` from `at`, little-endian; `None` past the end.
-pub(crate) fn load(bytes: &[u8], at: usize) -> Option<u64> {
-    let chunk = bytes.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?))
-}
 
 /// The bytes of `x` in `from..to`, both at most 0x80 (ASCII ranges).
 pub(crate) fn in_range(x: u64, from: u8, to: u8) -> u64 {
@@ -29,12 +23,6 @@ pub(crate) fn in_range(x: u64, from: u8, to: u8) -> u64 {
 pub(crate) fn equal(x: u64, b: u8) -> u64 {
     let v = x ^ (ONES * u64::from(b));
     !(((v & LOW7) + LOW7) | v) & HIGH
-}
-
-/// The index of the first byte a mask marks (8 when it marks none).
-pub(crate) fn first(mask: u64) -> usize {
-    // At most 64 / 8: the cast cannot truncate.
-    (mask.trailing_zeros() / 8) as usize
 }
 
 #[cfg(test)]
@@ -77,15 +65,5 @@ mod tests {
                 assert_eq!(equal(x, b), by_byte(x, |c| c == b), "{bytes:x?} = {b:#x}");
             }
         }
-    }
-
-    #[test]
-    fn loads_eight_bytes_or_none() {
-        let bytes = b"0123456789";
-        assert_eq!(load(bytes, 2), Some(u64::from_le_bytes(*b"23456789")));
-        assert_eq!(load(bytes, 3), None);
-        assert_eq!(load(bytes, usize::MAX), None);
-        assert_eq!(first(equal(load(bytes, 0).unwrap(), b'5')), 5);
-        assert_eq!(first(0), 8);
     }
 }

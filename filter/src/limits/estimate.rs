@@ -31,7 +31,7 @@
 //! usage the provider reports) than too little.
 
 use super::cjk_pairs::CJK_PAIRS;
-use crate::{chunks, swar};
+use crate::chunks;
 
 /// Thousandths of a token per Han segment (a known pair or a single character).
 const HAN_TOKEN_MILLI: u64 = 1000;
@@ -918,29 +918,28 @@ fn lower_run(bytes: &[u8]) -> usize {
 }
 
 /// Lower-case words with one space between them, from the start of `bytes`
-/// (a word start with `prefix`), eight bytes at a time: most of English
+/// (a word start with `prefix`), sixteen bytes at a time: most of English
 /// prose. Each word that ends at a space followed by a letter is costed as
 /// the state machine would (the first with `prefix`, the others after a
 /// space, all without capitals); the total, and how many bytes that took (up
 /// to and with the last such space, so the word loop reads the word after it
 /// in full). `None` when not even the first word ends so.
 fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
-    const FIRST: u64 = 0x80;
     let (mut cost, mut taken) = (0, 0);
     // Where the word being read starts, and whether it is the first.
     let (mut word_start, mut first) = (0, true);
     // A space that ended the last chunk: it counts once the next byte is a letter.
     let mut pending: Option<usize> = None;
     let mut at = 0;
-    while let Some(x) = swar::load(bytes, at) {
-        let lower = swar::in_range(x, b'a', b'{');
-        let spaces = swar::equal(x, b' ');
+    while let Some(x) = chunks::load(bytes, at) {
+        let lower = x.within(b'a', b'z').bits();
+        let spaces = x.eq(b' ').bits();
         // Only letters and single spaces. The first byte may be a space
         // only after a letter: `bytes` starts with a word, and a space that
         // ended the last chunk must be followed by a letter.
-        let fits = lower | spaces == swar::HIGH
-            && spaces & (spaces << 8) == 0
-            && (lower & FIRST != 0 || (at > 0 && pending.is_none()));
+        let fits = lower | spaces == u16::MAX
+            && spaces & (spaces << 1) == 0
+            && (lower & 1 != 0 || (at > 0 && pending.is_none()));
         if !fits {
             break;
         }
@@ -960,15 +959,15 @@ fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
         }
         let mut rest = spaces;
         while rest != 0 {
-            let space = at + swar::first(rest);
+            let space = at + rest.trailing_zeros() as usize;
             rest &= rest - 1;
-            if space == at + 7 {
+            if space == at + chunks::WIDTH - 1 {
                 pending = Some(space);
             } else {
                 end_at(space);
             }
         }
-        at += 8;
+        at += chunks::WIDTH;
     }
     (taken > 0).then_some((taken, cost))
 }
