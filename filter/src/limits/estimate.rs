@@ -143,6 +143,28 @@ impl TokenCounter {
                     }
                     i += n;
                 }
+                // A CJK mark after a word closes it, as `step` would: Chinese
+                // text has one every dozen characters or so.
+                Run::Word(word) if (0xE2..=0xEF).contains(&b) => {
+                    let Some(Class::Symbol(c)) = three_byte_char(rest).map(classify) else {
+                        return i;
+                    };
+                    let cost = word.cost();
+                    self.close(cost);
+                    self.run = Run::Punct(Punct::new(false, c));
+                    i += 3;
+                }
+                // Han characters after a single mark: the mark is the prefix of
+                // their word, as `step` would make it.
+                Run::Punct(p) if (0xE4..=0xE9).contains(&b) && p.is_single_mark() => {
+                    let mut word = Word::new(Prefix::Mark(width(p.first)));
+                    let n = word.push_han_run(rest);
+                    if n == 0 {
+                        return i;
+                    }
+                    self.run = Run::Word(word);
+                    i += n;
+                }
                 Run::Word(word) if b.is_ascii_uppercase() && !word.last_lower => {
                     word.push(ascii_letter(b));
                     i += 1;
@@ -970,6 +992,18 @@ fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
         at += chunks::WIDTH;
     }
     (taken > 0).then_some((taken, cost))
+}
+
+/// The character of the three-byte UTF-8 sequence `bytes` starts with (a
+/// `str`'s bytes, at a character boundary).
+fn three_byte_char(bytes: &[u8]) -> Option<char> {
+    let &[b0, b1, b2, ..] = bytes else {
+        return None;
+    };
+    if !(0xE0..=0xEF).contains(&b0) {
+        return None;
+    }
+    char::from_u32(u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F))
 }
 
 fn saturating_u32(n: usize) -> u32 {

@@ -250,9 +250,9 @@ fn common_punctuation_is_neither_letter_digit_nor_space() {
 fn bulk_runs_equal_stepping_on_random_texts() {
     // Short texts drawn from the characters where the bulk paths change
     // state: every transition between them, many times over.
-    const ALPHABET: [char; 16] = [
+    const ALPHABET: [char; 18] = [
         'a', 'z', 'B', ' ', ' ', ',', '.', '!', '\n', '7', '\t', '\u{4e2d}', '\u{6587}',
-        '\u{ff0c}', '\u{e9}', '-',
+        '\u{ff0c}', '\u{3002}', '\u{2014}', '\u{e9}', '-',
     ];
     assert_bulk_equals_stepping_on_random(&ALPHABET, 24, 0x9E37_79B9_7F4A_7C15);
 }
@@ -260,12 +260,12 @@ fn bulk_runs_equal_stepping_on_random_texts() {
 #[test]
 fn bulk_runs_equal_stepping_on_random_prose() {
     // Mostly lower-case letters and single spaces, as in prose, so that runs
-    // of eight such bytes (costed a chunk at a time) start after every kind
+    // of sixteen such bytes (costed a chunk at a time) start after every kind
     // of prefix and end every way.
     const ALPHABET: [char; 16] = [
         'a', 'e', 'n', 't', 'z', 'a', 'e', 's', ' ', ' ', ' ', 'B', ',', '\n', '.', '\u{4e2d}',
     ];
-    assert_bulk_equals_stepping_on_random(&ALPHABET, 40, 0x6A09_E667_F3BC_C909);
+    assert_bulk_equals_stepping_on_random(&ALPHABET, 80, 0x6A09_E667_F3BC_C909);
 }
 
 /// 20,000 texts shorter than `longest` characters drawn from `alphabet`.
