@@ -1,13 +1,15 @@
 //! Searches over sixteen bytes at a time: the loops that pass over every byte
 //! of a request (where a detector may start, what a JSON string must escape,
-//! which characters the normaliser folds, how long a run of letters is).
+//! which characters the normaliser folds, which rare bytes a text holds, runs
+//! of lower-case words).
 //!
 //! A search is written once, as a test on [`Lanes`]: sixteen bytes compared
 //! at once. In the `.wasm` (built with SIMD128, see `.cargo/config.toml`)
 //! `Lanes` is a `v128` and each comparison one vector instruction; elsewhere,
-//! in native tests and in a `.wasm` built without SIMD, it is an array of
-//! sixteen bytes with the same operations, so the tests run the same search
-//! code. (`host-tests/tests/simd.rs` holds the two builds to the same results.)
+//! in native tests and in a `.wasm` built without SIMD, it is two `u64` words
+//! with the same operations ([`crate::swar`]), so the tests run the same search
+//! code. (`host-tests/tests/wasm_matches_native.rs` holds the `.wasm` to the
+//! native engine's results.)
 
 /// Bytes in a chunk.
 pub(crate) const WIDTH: usize = 16;
@@ -39,7 +41,7 @@ mod lanes {
             Mask(w::i8x16_eq(self.0, w::u8x16_splat(b)))
         }
 
-        /// The bytes in `lo..=hi`.
+        /// The bytes in `lo..=hi` (`lo` at most `hi`).
         #[inline(always)]
         pub(crate) fn within(self, lo: u8, hi: u8) -> Mask {
             let offset = w::i8x16_sub(self.0, w::u8x16_splat(lo));
@@ -245,7 +247,19 @@ mod tests {
     #[test]
     fn lanes_compare_every_byte() {
         let all: Vec<u8> = (0..=255).collect();
-        for (lo, hi) in [(0, 0x1F), (b'0', b'9'), (b'a', b'z'), (0x80, 0xFF), (7, 7)] {
+        // ASCII ranges, high ranges, ranges across 0x80, single bytes.
+        let ranges = [
+            (0, 0x1F),
+            (b'0', b'9'),
+            (b'a', b'z'),
+            (0x80, 0xFF),
+            (0xE1, 0xE3),
+            (0x61, 0x9F),
+            (0, 0xFF),
+            (7, 7),
+            (0xFF, 0xFF),
+        ];
+        for (lo, hi) in ranges {
             for chunk in all.chunks_exact(WIDTH) {
                 let x = Lanes::load(chunk.try_into().unwrap());
                 let expected = chunk.iter().enumerate().fold(0u16, |m, (i, &b)| {
