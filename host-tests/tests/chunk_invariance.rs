@@ -18,29 +18,16 @@ use serde_json::{json, Value};
 const EVERY_CUT_UP_TO: usize = 4096;
 const RANDOM_CUTTINGS: usize = 1000;
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    /// Up to 15 sorted cut points in `0..=len` (repeats give empty chunks).
-    fn cuts(&mut self, len: usize) -> Vec<usize> {
-        let count = 1 + self.below(15);
-        let mut cuts: Vec<usize> = (0..count).map(|_| self.below(len + 1)).collect();
-        cuts.sort_unstable();
-        cuts
-    }
+/// Up to 15 sorted cut points in `0..=len` (repeats give empty chunks).
+fn random_cuts(rng: &mut Rng, len: usize) -> Vec<usize> {
+    let count = 1 + rng.below(15);
+    let mut cuts: Vec<usize> = (0..count).map(|_| rng.below(len + 1)).collect();
+    cuts.sort_unstable();
+    cuts
 }
 
 /// `bytes` cut at `cuts` (sorted, within bounds).
@@ -61,7 +48,9 @@ fn cuttings(len: usize, seed: u64) -> Vec<Vec<usize>> {
         return (0..=len).map(|cut| vec![cut]).collect();
     }
     let mut rng = Rng(seed);
-    (0..RANDOM_CUTTINGS).map(|_| rng.cuts(len)).collect()
+    (0..RANDOM_CUTTINGS)
+        .map(|_| random_cuts(&mut rng, len))
+        .collect()
 }
 
 fn worker(policy: &Value) -> Worker {

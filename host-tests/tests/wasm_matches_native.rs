@@ -24,26 +24,9 @@ use serde_json::json;
 
 const CASES: usize = 1500;
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Pieces of text: prose, the bytes each search stops at, and values the
 /// detectors find (some disguised with full-width forms and zero-width
@@ -63,7 +46,7 @@ const PIECES: &[&str] = &[
 
 fn text(rng: &mut Rng) -> String {
     let pieces = rng.below(300);
-    (0..pieces).map(|_| rng.pick(PIECES)).collect()
+    (0..pieces).map(|_| *rng.pick(PIECES)).collect()
 }
 
 fn body(rng: &mut Rng) -> Vec<u8> {
