@@ -32,6 +32,19 @@ BODY = json.dumps({"model": "gpt-4o-mini", "messages": [
     {"role": "user", "content": f"Refund card {CARD} and mail {EMAIL}."}]})
 
 
+def series(key, name, **labels):
+    """Whether a Prometheus series key (`name{a="x",b="y"}`) is `name` with these
+    labels: the shipped configs' stats_tags turn the parts of customs' metric
+    names into labels."""
+    metric, _, rest = key.partition("{")
+    return metric.endswith(name) and all(f'{k}="{v}"' in rest for k, v in labels.items())
+
+
+def requests_redacted(key):
+    return series(key, "customs_requests", customs_decision="redacted", customs_route="chat_completions")
+
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--wasm", default=os.environ.get("CUSTOMS_WASM", str(DEFAULT_WASM)))
@@ -57,9 +70,10 @@ def main():
             time.sleep(0.1)
             after = counters()
             moved = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
-            if any("requests_redacted_chat_completions" in k and v >= 3 for k, v in moved.items()):
+            if any(requests_redacted(k) and v >= 3 for k, v in moved.items()):
                 break
 
+        dotted = urllib.request.urlopen(f"http://127.0.0.1:{edge.admin}/stats?filter=customs").read().decode()
         records = edge.crossed()
         record = work / "record.json"
         record.write_text(json.dumps(records[-1]))
@@ -87,11 +101,15 @@ def main():
                         if " audit={" in l]
         everything = access_text + log_text + json.dumps(after)
         checks = [
-            (f"/stats/prometheus: requests counter moved by 3 ({sorted(moved)[:6]})",
-             any("requests_redacted_chat_completions" in k and v == 3 for k, v in moved.items())),
-            ("/stats/prometheus: findings per category moved",
-             any("findings_email" in k for k in moved) and any("findings_payment_card" in k for k in moved)),
+            (f"/stats/prometheus: requests counter moved by 3, decision and route as labels ({sorted(moved)[:6]})",
+             any(requests_redacted(k) and v == 3 for k, v in moved.items())),
+            ("/stats/prometheus: findings per category moved, the category a label",
+             any(series(k, "customs_findings", customs_category="email") for k in moved)
+             and any(series(k, "customs_findings", customs_category="payment_card") for k in moved)),
+            ("/stats/prometheus: no customs series keeps a label's value in its name",
+             not any(re.search(r"customs_(requests|findings)_", k) for k in after)),
             ("/stats/prometheus: filter time histogram present", any("filter_time_us" in k for k in after)),
+            ("/stats keeps the dotted names", "wasmcustom.customs.findings.email: 3" in dotted),
             ("access log holds tenant and decision from customs",
              "tenant=payments" in access_text and "decision=redacted" in access_text),
             (f"one audit line per request ({len(audit)})", len(audit) >= 3 and '"tenant":"payments"' in audit[-1]),
