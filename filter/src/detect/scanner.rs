@@ -1,7 +1,7 @@
 //! The scanner: the one pass over a string that runs every detector, and the
 //! resolution of overlapping candidates.
 
-use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX};
+use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYTES};
 use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
@@ -228,14 +228,9 @@ fn next_start(t: &[u8], i: usize) -> Option<usize> {
 /// the two equal).
 #[inline(always)]
 fn may_start(x: Lanes) -> Mask {
-    x.within(b'0', b'9')
-        .or(x.eq(b'@'))
-        .or(x.eq(b'+'))
-        .or(x.eq(b':'))
-        .or(x.eq(b'-'))
-        .or(x.eq(b'_'))
-        .or(x.eq(b'A'))
-        .or(x.eq(b'J'))
+    TRIGGER_BYTES
+        .iter()
+        .fold(x.within(b'0', b'9'), |m, &b| m.or(x.eq(b)))
 }
 
 /// Where the word that ends at `end` starts, if it is a word of two to ten

@@ -510,13 +510,11 @@ impl Word {
         let pairs = PairSet::get();
         let (mut han, mut pending) = (self.han, self.han_pending);
         let mut taken = 0;
-        while let Some(&[b0, b1, b2]) = bytes.get(taken..taken + 3) {
-            let c = u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F);
-            let Some(second) = (0xE4..=0xE9)
-                .contains(&b0)
-                .then(|| c.checked_sub(0x4E00))
+        while let Some(c) = bytes.get(taken..).and_then(three_byte_code) {
+            let Some(second) = (0x4E00..=0x9FFF)
+                .contains(&c)
+                .then(|| u16::try_from(c - 0x4E00).ok())
                 .flatten()
-                .and_then(|offset| u16::try_from(offset).ok())
             else {
                 break;
             };
@@ -997,13 +995,17 @@ fn spaced_words(bytes: &[u8], prefix: Prefix) -> Option<(usize, u64)> {
 /// The character of the three-byte UTF-8 sequence `bytes` starts with (a
 /// `str`'s bytes, at a character boundary).
 fn three_byte_char(bytes: &[u8]) -> Option<char> {
+    three_byte_code(bytes).and_then(char::from_u32)
+}
+
+/// The code point of the three-byte UTF-8 sequence `bytes` starts with.
+fn three_byte_code(bytes: &[u8]) -> Option<u32> {
     let &[b0, b1, b2, ..] = bytes else {
         return None;
     };
-    if !(0xE0..=0xEF).contains(&b0) {
-        return None;
-    }
-    char::from_u32(u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F))
+    (0xE0..=0xEF)
+        .contains(&b0)
+        .then(|| u32::from(b0 & 0x0F) << 12 | u32::from(b1 & 0x3F) << 6 | u32::from(b2 & 0x3F))
 }
 
 fn saturating_u32(n: usize) -> u32 {
