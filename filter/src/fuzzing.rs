@@ -158,7 +158,7 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
         Slot::EmbeddedJson(text) => match json::parse_str(text, DEPTH) {
             Ok(mut inner) => {
                 let mut slots = Vec::new();
-                walk::leaves(&mut inner, false, &mut slots);
+                walk::border_leaves(&mut inner, &mut slots);
                 for slot in slots {
                     detect_slot(scanner, slot, values);
                 }
@@ -177,7 +177,7 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
 fn detected_in_body(scanner: &Scanner, shape: Shape, body: &Json) -> Vec<String> {
     let mut copy = body.clone();
     let mut values = Vec::new();
-    for slot in walk::text_slots(shape, &mut copy) {
+    for slot in walk::border_slots(shape, &mut copy) {
         detect_slot(scanner, slot, &mut values);
     }
     values

@@ -71,13 +71,14 @@ pub struct Redactor<'a> {
 }
 
 impl Redactor<'_> {
-    /// Redacts every text of `body` that goes to the model.
+    /// Redacts every text of `body` that crosses the border (see
+    /// [`walk::border_slots`]).
     pub fn redact_body(&self, shape: Shape, body: &mut Json, state: &mut RequestRedaction) {
         let mut findings = Vec::new();
-        for slot in walk::text_slots(shape, body) {
+        for slot in walk::border_slots(shape, body) {
             self.redact_slot(slot, state, &mut findings);
         }
-        self.sweep(walk::text_slots(shape, body), state);
+        self.sweep(walk::border_slots(shape, body), state);
     }
 
     /// A value found in one place can stand elsewhere where no detector fires (a
@@ -111,7 +112,7 @@ impl Redactor<'_> {
                 Slot::EmbeddedJson(text) => match json::parse_str(text, self.max_depth) {
                     Ok(mut inner) => {
                         let mut leaves = Vec::new();
-                        walk::leaves(&mut inner, false, &mut leaves);
+                        walk::border_leaves(&mut inner, &mut leaves);
                         let mut changed = false;
                         for leaf in leaves {
                             changed |= match leaf {
@@ -137,10 +138,15 @@ impl Redactor<'_> {
         }
     }
 
-    /// Redacts every string leaf of `value` (answers, unknown shapes).
+    /// Redacts every string leaf of `value`; on the request side (JSON inside
+    /// a text) its object keys too.
     pub fn redact_leaves(&self, value: &mut Json, state: &mut RequestRedaction) {
         let mut slots = Vec::new();
-        walk::leaves(value, false, &mut slots);
+        if self.answer_side {
+            walk::leaves(value, false, &mut slots);
+        } else {
+            walk::border_leaves(value, &mut slots);
+        }
         let mut findings = Vec::new();
         for slot in slots {
             self.redact_slot(slot, state, &mut findings);

@@ -1,4 +1,4 @@
-//! Finding every text in a body that goes to a model.
+//! Finding every text in a body: what goes to a model, and what crosses the border.
 //!
 //! Each known shape names the subtrees that carry text (chat `messages`, Responses
 //! `input` and `instructions`, Anthropic `system` and `messages`, …). Inside them
@@ -8,6 +8,13 @@
 //! inside and re-encode it. Numbers are offered too: a phone or card number sent
 //! as a JSON number (`{"phone": 13812345678}` in tool-call arguments) is as
 //! sensitive as the same digits in a string.
+//!
+//! The model reads those texts ([`text_slots`], what the token estimate counts),
+//! but the provider receives the whole body: tool definitions, `user`,
+//! `metadata`, JSON schemas, stop sequences, and every object's keys. Redaction
+//! walks all of it ([`border_slots`]), leaving out only the top-level `model`
+//! (the egress rules' business) and the top-level keys and numbers (parameter
+//! names, sampling parameters, limits, seeds: protocol, not data).
 
 use crate::api::Shape;
 use crate::json::Json;
@@ -55,8 +62,18 @@ const STRUCTURAL_KEYS: &[&str] = &[
     "format",
 ];
 
-/// Every text slot of `body` for `shape`. For `Shape::Unknown` every string leaf
-/// of the document is a slot (the policy's `inspect` choice).
+/// How far a walk reaches.
+#[derive(Debug, Clone, Copy)]
+struct Reach {
+    /// Skip the values of structural keys.
+    skip_structural: bool,
+    /// Offer each object key as a text.
+    keys: bool,
+}
+
+/// Every text slot of `body` for `shape`: what the model reads. For
+/// `Shape::Unknown` every string leaf of the document is a slot (the policy's
+/// `inspect` choice).
 pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
     let mut out = Vec::new();
     if shape == Shape::Unknown {
@@ -74,9 +91,65 @@ pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
     out
 }
 
+/// Every slot of `body` that crosses the border for `shape`: the texts of
+/// [`text_slots`] and their object keys, and every string, number and key
+/// elsewhere in the body (tool definitions, JSON schemas, `user`, `metadata`)
+/// but the top-level `model` and top-level numbers. Structural values are
+/// skipped inside the texts only: elsewhere a key named `id` or `status` is a
+/// schema's property or a customer's metadata, not the API's structure.
+/// The top-level keys of a known shape are the API's parameter names, which
+/// customs itself reads after redaction (`stream`, `stream_options`): not
+/// offered.
+pub fn border_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
+    let mut out = Vec::new();
+    let everything = Reach {
+        skip_structural: false,
+        keys: true,
+    };
+    if shape == Shape::Unknown {
+        collect(body, everything, &mut out);
+        return out;
+    }
+    let Json::Object(entries) = body else {
+        collect(body, everything, &mut out);
+        return out;
+    };
+    let fields = text_fields(shape);
+    let in_texts = Reach {
+        skip_structural: true,
+        keys: true,
+    };
+    for (key, value) in entries.iter_mut() {
+        if fields.contains(&key.as_str()) {
+            collect(value, in_texts, &mut out);
+        } else if key != "model" && !matches!(value, Json::Number(_)) {
+            collect(value, everything, &mut out);
+        }
+    }
+    out
+}
+
+/// Every string and number leaf of `value` and every object key in it: all of
+/// a JSON value that crosses (tool-call arguments inside a text).
+pub fn border_leaves<'a>(value: &'a mut Json, out: &mut Vec<Slot<'a>>) {
+    let everything = Reach {
+        skip_structural: false,
+        keys: true,
+    };
+    collect(value, everything, out);
+}
+
 /// Every string and number leaf of `value`, skipping structural keys when
 /// `skip_structural`.
 pub fn leaves<'a>(value: &'a mut Json, skip_structural: bool, out: &mut Vec<Slot<'a>>) {
+    let reach = Reach {
+        skip_structural,
+        keys: false,
+    };
+    collect(value, reach, out);
+}
+
+fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
     if matches!(value, Json::Number(_)) {
         out.push(Slot::Number(value));
         return;
@@ -85,17 +158,21 @@ pub fn leaves<'a>(value: &'a mut Json, skip_structural: bool, out: &mut Vec<Slot
         Json::String(s) => out.push(Slot::Text(s)),
         Json::Array(items) => {
             for item in items.iter_mut() {
-                leaves(item, skip_structural, out);
+                collect(item, reach, out);
             }
         }
         Json::Object(entries) => {
             for (key, value) in entries.iter_mut() {
-                if skip_structural && STRUCTURAL_KEYS.contains(&key.as_str()) {
+                let structural = STRUCTURAL_KEYS.contains(&key.as_str());
+                let embedded = key == "arguments" && matches!(value, Json::String(_));
+                if reach.keys && !structural {
+                    out.push(Slot::Text(key));
+                }
+                if reach.skip_structural && structural {
                     continue;
                 }
-                let embedded = key == "arguments" && matches!(value, Json::String(_));
                 if !embedded {
-                    leaves(value, skip_structural, out);
+                    collect(value, reach, out);
                 } else if let Json::String(s) = value {
                     out.push(Slot::EmbeddedJson(s));
                 }
@@ -121,7 +198,16 @@ mod tests {
 
     fn texts(shape: Shape, doc: &str) -> Vec<String> {
         let mut body = json::parse(doc.as_bytes(), 64).unwrap();
-        text_slots(shape, &mut body)
+        shown(text_slots(shape, &mut body))
+    }
+
+    fn crossing(shape: Shape, doc: &str) -> Vec<String> {
+        let mut body = json::parse(doc.as_bytes(), 64).unwrap();
+        shown(border_slots(shape, &mut body))
+    }
+
+    fn shown(slots: Vec<Slot<'_>>) -> Vec<String> {
+        slots
             .into_iter()
             .map(|s| match s {
                 Slot::Text(t) => t.clone(),
@@ -177,6 +263,50 @@ mod tests {
         ];
         for (shape, doc, want) in cases {
             assert_eq!(texts(*shape, doc), *want, "{shape:?}");
+        }
+    }
+
+    #[test]
+    fn the_border_walk_reaches_every_string_that_crosses() {
+        // Expected slots, separated by spaces.
+        let cases: &[(Shape, &str, &str)] = &[
+            (
+                Shape::ChatCompletions,
+                r#"{"model":"gpt-4o","user":"u1","seed":7,"metadata":{"k":"v","n":5},
+                    "messages":[{"role":"user","content":"hi","name":"ann"}],
+                    "tools":[{"type":"function","function":{"name":"f","description":"d",
+                      "parameters":{"type":"object","properties":{"id":{"type":"string","enum":["pe"]}},"required":["id"]}}}],
+                    "response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"enum":["e"]}}},
+                    "stop":["x"]}"#,
+                concat!(
+                    "u1 k v n number:5 content hi name ann function function name f description d ",
+                    "parameters object properties string enum pe required id json_schema json_schema ",
+                    "name s schema enum e x"
+                ),
+            ),
+            (
+                Shape::ChatCompletions,
+                r#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function",
+                    "function":{"name":"f","arguments":"{\"a\":1}"}}]}]}"#,
+                r#"tool_calls function name f arguments json:{"a":1}"#,
+            ),
+            (
+                Shape::AnthropicMessages,
+                r#"{"model":"claude","max_tokens":5,"metadata":{"user_id":"u"},
+                    "system":"sys","messages":[{"role":"user","content":"hi"}],
+                    "tools":[{"name":"t","description":"td","input_schema":{"type":"object"}}]}"#,
+                "user_id u sys content hi name t description td input_schema object",
+            ),
+            (
+                Shape::Unknown,
+                r#"{"a":{"b":["x",1]},"type":"t"}"#,
+                "a b x number:1 t",
+            ),
+            (Shape::Unknown, r#"["x",{"k":2}]"#, "x k number:2"),
+        ];
+        for (shape, doc, want) in cases {
+            let want: Vec<&str> = want.split(' ').collect();
+            assert_eq!(crossing(*shape, doc), want, "{shape:?} {doc}");
         }
     }
 }
