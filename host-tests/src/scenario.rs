@@ -161,6 +161,9 @@ pub struct Expect {
     pub status: u16,
     /// Whether anything reached the provider.
     pub crossed: bool,
+    /// The path and query the provider got.
+    #[serde(default)]
+    pub upstream_path: Option<String>,
     #[serde(default)]
     pub upstream_headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -383,6 +386,9 @@ pub fn check(s: &Scenario, o: &Outcome) -> Result<(), String> {
             c.method, c.path
         )),
         (Some(c), true) => {
+            if let Some(path) = e.upstream_path.as_ref().filter(|p| **p != c.path) {
+                bad.push(format!("upstream path: want {path}, got {}", c.path));
+            }
             check_headers(
                 "upstream header",
                 &e.upstream_headers,

@@ -18,6 +18,7 @@ use crate::api::{recognize, ErrorReply, Route, Shape};
 use crate::detect::Scanner;
 use crate::limits::{LimitsConfig, Reservation};
 use crate::policy::{Policy, PolicyError, UnknownRoutes};
+use crate::redact::apply::{Redactor, RequestRedaction};
 use crate::redact::fields::FieldPath;
 use crate::redact::restore::Restorer;
 use crate::tags;
@@ -257,11 +258,38 @@ impl Engine {
         if has_body && !exchange.passthrough {
             return HeadStep::AwaitBody(exchange);
         }
-        let mut headers = crate::redact::headers::edits(
-            &self.policy.redact.headers,
-            &head.headers,
-            &self.policy.tags.prefix,
-        );
+        // No body to wait for: the head's own findings decide.
+        let mut found = RequestRedaction::default();
+        let redactor = Redactor {
+            scanner: &self.scanner,
+            rules: &self.policy.redact,
+            tenant: &exchange.tenant,
+            max_depth: self.max_depth(),
+            answer_side: false,
+        };
+        let edits = self.redact_head(&redactor, head, &mut found);
+        exchange.class = self.class_of(&found);
+        exchange.categories = std::mem::take(&mut found.counts);
+        let shadow = self.policy.is_shadow(&exchange.tenant);
+        let mut headers = edits.removals;
+        if shadow {
+            if found.changed || found.blocked.is_some() {
+                let would = if found.blocked.is_some() {
+                    "blocked"
+                } else {
+                    "redacted"
+                };
+                exchange.shadow_decision.get_or_insert(would);
+            }
+        } else if let Some(category) = &found.blocked {
+            let reply = self.refuse(&mut exchange, "blocked", request::blocked_reply(category));
+            return HeadStep::Respond(exchange, reply);
+        } else {
+            if found.changed {
+                exchange.decision = "redacted";
+            }
+            headers.extend(edits.replacements);
+        }
         headers.extend(tags::request_tags(
             &self.policy,
             head,

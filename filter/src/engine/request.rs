@@ -1,7 +1,7 @@
 //! The request body's path through customs: parse once, check, redact, tag.
 
 use super::signals::{OutputVolume, SignalAction};
-use super::{too_large, Ctx, Engine, Exchange, Forward, RequestHead, Verdict};
+use super::{too_large, Ctx, Engine, Exchange, Forward, HeaderEdit, RequestHead, Verdict};
 use crate::api::{ratelimit, ErrorReply, Provider, Shape};
 use crate::json::{self, Json};
 use crate::limits::{
@@ -55,15 +55,11 @@ impl Engine {
         };
         redactor.redact_body(exchange.route.shape, &mut doc, &mut found);
         changed |= found.changed;
+        let head_edits = self.redact_head(&redactor, head, &mut found);
         exchange.class = self.class_of(&found);
         exchange.categories = std::mem::take(&mut found.counts);
         if let (None, Some(category)) = (&refusal, &found.blocked) {
-            let reply = ErrorReply::new(
-                403,
-                "customs_blocked_category",
-                format!("the request holds data of category `{category}`, which the policy does not let leave"),
-            );
-            refusal = Some(("blocked", reply));
+            refusal = Some(("blocked", blocked_reply(category)));
         }
 
         // Token accounting runs on the texts as they will be forwarded.
@@ -145,7 +141,8 @@ impl Engine {
             if exchange.shadow_decision.is_none() && found.changed {
                 exchange.shadow_decision = Some("redacted");
             }
-            return Verdict::Forward(self.forward(head, exchange, None, body, ctx));
+            let removals = head_edits.removals;
+            return Verdict::Forward(self.forward(head, exchange, None, body, ctx, removals));
         }
         if found.changed {
             exchange.decision = "redacted";
@@ -154,10 +151,33 @@ impl Engine {
             exchange.restorer = Some(Restorer::new(&found.pseudonyms));
         }
         let new_body = changed.then(|| doc.to_bytes());
-        Verdict::Forward(self.forward(head, exchange, new_body, body, ctx))
+        let mut edits = head_edits.removals;
+        edits.extend(head_edits.replacements);
+        Verdict::Forward(self.forward(head, exchange, new_body, body, ctx, edits))
     }
 
-    /// Header edits and the body to forward.
+    /// The head's findings (header values, the query string), in the same
+    /// redaction state as the body's, and the headers the rules remove.
+    pub(super) fn redact_head(
+        &self,
+        redactor: &Redactor<'_>,
+        head: &RequestHead,
+        found: &mut RequestRedaction,
+    ) -> HeadEdits {
+        let prefix = &self.policy.tags.prefix;
+        let removals = redact::headers::edits(&self.policy.redact.headers, &head.headers, prefix);
+        let mut replacements =
+            redact::head::header_edits(redactor, &head.headers, &removals, prefix, found);
+        if let Some(path) = redact::head::redact_query(redactor, &head.path, found) {
+            replacements.push(HeaderEdit::Set(":path".to_string(), path));
+        }
+        HeadEdits {
+            removals,
+            replacements,
+        }
+    }
+
+    /// Header edits and the body to forward: `head_edits`, then the tags.
     fn forward(
         &self,
         head: &RequestHead,
@@ -165,14 +185,14 @@ impl Engine {
         new_body: Option<Vec<u8>>,
         original: &[u8],
         ctx: Ctx,
+        head_edits: Vec<HeaderEdit>,
     ) -> Forward {
         let rules = &self.policy;
-        let mut headers =
-            redact::headers::edits(&rules.redact.headers, &head.headers, &rules.tags.prefix);
+        let mut headers = head_edits;
         let sent = new_body.as_deref().unwrap_or(original);
         headers.extend(tags::request_tags(rules, head, exchange, sent, ctx.now_ms));
         if let Some(b) = &new_body {
-            headers.push(super::HeaderEdit::Set(
+            headers.push(HeaderEdit::Set(
                 "content-length".to_string(),
                 b.len().to_string(),
             ));
@@ -259,7 +279,7 @@ impl Engine {
         usize::try_from(self.policy.request.max_json_depth).unwrap_or(usize::MAX)
     }
 
-    fn class_of(&self, found: &RequestRedaction) -> &'static str {
+    pub(super) fn class_of(&self, found: &RequestRedaction) -> &'static str {
         found.counts.keys().fold("public", |class, category| {
             let default = crate::detect::Category::from_name(category)
                 .map_or("confidential", |c| c.default_class());
@@ -293,6 +313,24 @@ fn estimate_prompt(shape: Shape, doc: &mut Json, family: TokenizerFamily) -> u64
         .and_then(Json::as_array)
         .map_or(0, Vec::len);
     total.saturating_add(u64::from(estimate_request_overhead(messages)))
+}
+
+/// The refusal of a request holding data of a category the policy blocks.
+pub(super) fn blocked_reply(category: &str) -> ErrorReply {
+    ErrorReply::new(
+        403,
+        "customs_blocked_category",
+        format!(
+            "the request holds data of category `{category}`, which the policy does not let leave"
+        ),
+    )
+}
+
+/// What the head's redaction changes: headers the rules remove (and the key
+/// swap), then values with findings replaced (`:path` for the query string).
+pub(super) struct HeadEdits {
+    pub removals: Vec<HeaderEdit>,
+    pub replacements: Vec<HeaderEdit>,
 }
 
 /// Asks an OpenAI stream to report its usage in a last chunk.

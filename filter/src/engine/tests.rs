@@ -262,3 +262,62 @@ fn tags_say_what_was_found_and_estimated_exactly() {
         .unwrap();
     assert!((10..40).contains(&estimated), "{tokens}");
 }
+
+#[test]
+fn a_request_without_a_body_is_judged_on_its_head() {
+    let blocks = r#"{"redact":{"actions":{"email":"block"}}}"#;
+    let shadow = r#"{"shadow":{"enabled":true},"redact":{"actions":{"email":"block"}}}"#;
+    let get = |path: &str, headers: &[(&str, &str)]| RequestHead {
+        method: "GET".to_string(),
+        ..head(path, headers)
+    };
+    let set = |v: &Verdict, name: &str| match v {
+        Verdict::Forward(f) => f.headers.iter().find_map(|e| match e {
+            HeaderEdit::Set(n, value) if n == name => Some(value.clone()),
+            _ => None,
+        }),
+        Verdict::Respond(_) => None,
+    };
+
+    let plain = run(&engine(""), &get("/v1/models?limit=2", &[]), b"");
+    assert_eq!(set(&plain, ":path"), None);
+    assert_eq!(set(&plain, "x-customs-redactions").as_deref(), Some("none"));
+
+    let found = run(
+        &engine(""),
+        &get(
+            "/v1/models?owner=13812345678",
+            &[("x-who", "ann@example.com")],
+        ),
+        b"",
+    );
+    assert_eq!(
+        set(&found, ":path").as_deref(),
+        Some("/v1/models?owner=%5BPHONE_1%5D")
+    );
+    assert_eq!(set(&found, "x-who").as_deref(), Some("[EMAIL_1]"));
+    assert_eq!(
+        set(&found, "x-customs-redactions").as_deref(),
+        Some("email=1,phone=1")
+    );
+
+    let head_with_email = get("/v1/models", &[("x-who", "ann@example.com")]);
+    let blocked = run(&engine(blocks), &head_with_email, b"");
+    assert_eq!(status(&blocked), 403);
+    let Verdict::Respond(reply) = &blocked else {
+        unreachable!()
+    };
+    let text = String::from_utf8_lossy(&reply.body);
+    assert!(
+        text.contains("customs_blocked_category") && !text.contains("ann@"),
+        "{text}"
+    );
+
+    // Shadow mode enforces nothing: the header crosses as it came, tagged.
+    let shadowed = run(&engine(shadow), &head_with_email, b"");
+    assert_eq!(set(&shadowed, "x-who"), None);
+    assert_eq!(
+        set(&shadowed, "x-customs-shadow").as_deref(),
+        Some("blocked")
+    );
+}
