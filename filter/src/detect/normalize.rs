@@ -18,7 +18,31 @@ enum Fold {
     Ascii(u8),
 }
 
+/// The zero of each run of ten Unicode decimal digits (category `Nd`) but
+/// ASCII's and the full-width forms' (folded on their own below): Arabic-Indic,
+/// Devanagari, Thai, Myanmar, the mathematical digits and the rest. A model
+/// reads `١٣٨` or `𝟏𝟑𝟖` as 138, so the detectors must too.
+const DIGIT_ZEROS: &[u32] = &[
+    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
+    0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50,
+    0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0x104A0,
+    0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+    0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x11F50, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a decimal digit of [`DIGIT_ZEROS`].
+fn unicode_digit(c: char) -> Option<u8> {
+    let code = u32::from(c);
+    let run = DIGIT_ZEROS.partition_point(|&zero| zero <= code);
+    let zero = *DIGIT_ZEROS.get(run.checked_sub(1)?)?;
+    u8::try_from(code - zero).ok().filter(|d| *d < 10)
+}
+
 fn fold(c: char) -> Fold {
+    if let Some(d) = unicode_digit(c) {
+        return Fold::Ascii(b'0' + d);
+    }
     match c {
         // Full-width ASCII forms: digits, letters, `＠`, `．`, `－` and the rest.
         '\u{FF01}'..='\u{FF5E}' => {
@@ -47,7 +71,16 @@ fn fold(c: char) -> Fold {
 /// start of a character.)
 #[inline(always)]
 fn may_fold(x: Lanes) -> Mask {
-    x.eq(0xC2).or(x.within(0xE1, 0xE3)).or(x.eq(0xEF))
+    // C2: U+0080-00BF; D9, DB, DF: Arabic-Indic and NKo digits; E0-E3:
+    // U+0800-3FFF; EA: U+A000-AFFF; EF: U+F000-FFFF; F0: U+10000-3FFFF.
+    x.eq(0xC2)
+        .or(x.eq(0xD9))
+        .or(x.eq(0xDB))
+        .or(x.eq(0xDF))
+        .or(x.within(0xE0, 0xE3))
+        .or(x.eq(0xEA))
+        .or(x.eq(0xEF))
+        .or(x.eq(0xF0))
 }
 
 /// Where the next character that may fold starts, from `from` on, sixteen
@@ -196,10 +229,28 @@ mod tests {
             ("138\u{2014}1234\u{2212}5678", "138-1234-5678"),
             ("a\u{00A0}b\u{202F}c", "a b c"),
             ("号码１３８x", "号码138x"),
+            ("١٣٨ ۰۰۱ १३८ ๑๓๘ 𝟏𝟑𝟖 𝟘𝟡", "138 001 138 138 138 09"),
+            // Letters and other numbers are not decimal digits.
+            ("Ⅻ ½ ² ① ٣a", "Ⅻ ½ ² ① 3a"),
         ];
         for (input, want) in cases {
             assert_eq!(Normalized::new(input).as_str(), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn each_run_of_digits_is_ten_decimal_digits_in_order() {
+        assert!(DIGIT_ZEROS.windows(2).all(|w| w[0] + 10 <= w[1]));
+        for zero in DIGIT_ZEROS {
+            for d in 0..10u8 {
+                let c = char::from_u32(zero + u32::from(d)).unwrap();
+                assert!(c.is_numeric() && !c.is_ascii(), "{c:?}");
+                assert_eq!(unicode_digit(c), Some(d), "{c:?}");
+            }
+        }
+        assert_eq!(unicode_digit('5'), None);
+        assert_eq!(unicode_digit('a'), None);
+        assert_eq!(unicode_digit('\u{66A}'), None);
     }
 
     #[test]
@@ -220,7 +271,10 @@ mod tests {
         })
         .collect();
         assert!(stops.iter().all(|&i| text.is_char_boundary(i)), "{stops:?}");
-        assert_eq!(stops.len(), 9, "{stops:?}");
+        // ，, １, ３, ８, the zero-width space, 😀 (F0: the mathematical digits
+        // share its lead byte), ｘ, the no-break space, 。 and —; not 中 and
+        // 文 (E4, E6: Chinese prose runs on) nor the two-byte é, ñ, Ω.
+        assert_eq!(stops.len(), 10, "{stops:?}");
     }
 
     #[test]
