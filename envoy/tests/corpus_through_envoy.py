@@ -26,7 +26,10 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
 def fold(text):
-    return unicodedata.normalize("NFKC", text).translate(INVISIBLE)
+    text = unicodedata.normalize("NFKC", text).translate(INVISIBLE)
+    # Every script's decimal digits read as ASCII ones (١٣٨ is 138).
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c
+                   for c in text)
 
 
 def crossed_forms(body):

@@ -31,8 +31,9 @@ const DIGIT_ZEROS: &[u32] = &[
     0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E950, 0x1FBF0,
 ];
 
-/// The value of a decimal digit of [`DIGIT_ZEROS`].
-fn unicode_digit(c: char) -> Option<u8> {
+/// The value of a decimal digit of another script than ASCII's ([`DIGIT_ZEROS`]):
+/// `Some(3)` for `٣`, `३` or `𝟑`; `None` for ASCII and full-width digits.
+pub fn decimal_digit(c: char) -> Option<u8> {
     let code = u32::from(c);
     let run = DIGIT_ZEROS.partition_point(|&zero| zero <= code);
     let zero = *DIGIT_ZEROS.get(run.checked_sub(1)?)?;
@@ -40,7 +41,7 @@ fn unicode_digit(c: char) -> Option<u8> {
 }
 
 fn fold(c: char) -> Fold {
-    if let Some(d) = unicode_digit(c) {
+    if let Some(d) = decimal_digit(c) {
         return Fold::Ascii(b'0' + d);
     }
     match c {
@@ -245,12 +246,12 @@ mod tests {
             for d in 0..10u8 {
                 let c = char::from_u32(zero + u32::from(d)).unwrap();
                 assert!(c.is_numeric() && !c.is_ascii(), "{c:?}");
-                assert_eq!(unicode_digit(c), Some(d), "{c:?}");
+                assert_eq!(decimal_digit(c), Some(d), "{c:?}");
             }
         }
-        assert_eq!(unicode_digit('5'), None);
-        assert_eq!(unicode_digit('a'), None);
-        assert_eq!(unicode_digit('\u{66A}'), None);
+        assert_eq!(decimal_digit('5'), None);
+        assert_eq!(decimal_digit('a'), None);
+        assert_eq!(decimal_digit('\u{66A}'), None);
     }
 
     #[test]

@@ -12,7 +12,23 @@ pub const EVASIONS: &[&str] = &[
     "zero_width",
     "separators",
     "cjk_adjacent",
+    "script_digits",
 ];
+
+/// The zeros of the digit scripts `script_digits` writes in: Arabic-Indic,
+/// Extended Arabic-Indic (Persian), Devanagari, Thai, mathematical bold.
+const DIGIT_ZEROS: &[u32] = &[0x660, 0x6F0, 0x966, 0xE50, 0x1D7CE];
+
+/// Every ASCII digit of `s` written in one other script's digits.
+pub fn script_digits(s: &str, rng: &mut Rng) -> String {
+    let zero = *rng.pick(DIGIT_ZEROS);
+    s.chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(zero + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
 
 /// Full-width forms (U+FF01..U+FF5E, ideographic space): every printable
 /// character, only letters and digits, or a random half of those.

@@ -60,6 +60,10 @@ struct Label {
 /// Categories whose values people write in digit groups.
 const GROUPED: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "iban"];
 
+/// Categories whose values are mostly digits, which people may write in
+/// another script's digits.
+const NUMERIC: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "ipv4"];
+
 /// How many look-alike lines per kind and evasion.
 const PER_LOOKALIKE: usize = 5;
 /// How many lines hold several values.
@@ -83,6 +87,10 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
         "zero_width" => {
             let base = grouped(rng, 1);
             evasions::zero_width(&base, rng)
+        }
+        "script_digits" => {
+            let base = grouped(rng, 1);
+            evasions::script_digits(&base, rng)
         }
         "json_escape" | "cjk_adjacent" => grouped(rng, 1),
         _ => value.plain.clone(),
@@ -165,6 +173,9 @@ impl Generator {
                 if evasion == "separators" && !GROUPED.contains(&category) {
                     continue;
                 }
+                if evasion == "script_digits" && !NUMERIC.contains(&category) {
+                    continue;
+                }
                 for pi in 0..self.places.len() {
                     let lang = if evasion == "cjk_adjacent" || (ci + ei + pi) % 2 == 1 {
                         "zh"
@@ -225,7 +236,13 @@ impl Generator {
     fn lookalike(&mut self, kind: &str, evasion: &str) -> Option<Value> {
         for _ in 0..20 {
             let v = lookalikes::make(kind, &mut self.rng);
-            if evasion != "separators" || v.separated.is_some() {
+            let digits = v.plain.bytes().filter(u8::is_ascii_digit).count();
+            let fits = match evasion {
+                "separators" => v.separated.is_some(),
+                "script_digits" => digits * 2 >= v.plain.len(),
+                _ => true,
+            };
+            if fits {
                 return Some(v);
             }
         }
