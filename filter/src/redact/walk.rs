@@ -14,7 +14,10 @@
 //! `metadata`, JSON schemas, stop sequences, and every object's keys. Redaction
 //! walks all of it ([`border_slots`]), leaving out only the top-level `model`
 //! (the egress rules' business) and the top-level keys and numbers (parameter
-//! names, sampling parameters, limits, seeds: protocol, not data).
+//! names, sampling parameters, limits, seeds: protocol, not data). Inside the
+//! texts it also takes what crosses as data under structural keys: links the
+//! provider fetches (an image's or a document's URL, never inline `data:`
+//! bytes) and a tool-use block's `input`, which is arguments a model wrote.
 
 use crate::api::Shape;
 use crate::json::Json;
@@ -60,7 +63,19 @@ const STRUCTURAL_KEYS: &[&str] = &[
     "file_id",
     "status",
     "format",
+    "data",
+    "file_data",
 ];
+
+/// Structural keys whose value may be a link the provider fetches: an image's
+/// or a document's URL crosses as data (its query may name a person); inline
+/// bytes (`data:` URLs, base64 `data`) do not go to the detectors.
+const LINK_KEYS: &[&str] = &["url", "image_url", "source"];
+
+fn is_inline_data(url: &str) -> bool {
+    url.get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("data:"))
+}
 
 /// How far a walk reaches.
 #[derive(Debug, Clone, Copy)]
@@ -163,10 +178,34 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
         }
         Json::Object(entries) => {
             for (key, value) in entries.iter_mut() {
-                let structural = STRUCTURAL_KEYS.contains(&key.as_str());
-                let embedded = key == "arguments" && matches!(value, Json::String(_));
+                let name = key.as_str();
+                let structural = STRUCTURAL_KEYS.contains(&name);
+                let embedded = name == "arguments" && matches!(value, Json::String(_));
+                // A tool-use block's `input` (Anthropic) is the arguments a
+                // model wrote, any JSON: none of it is the API's structure.
+                let tool_input = name == "input" && matches!(value, Json::Object(_));
+                let link = reach.keys && LINK_KEYS.contains(&name);
+                let (is_url, is_source) = (name == "url", name == "source");
                 if reach.keys && !structural {
                     out.push(Slot::Text(key));
+                }
+                if reach.skip_structural && tool_input {
+                    let payload = Reach {
+                        skip_structural: false,
+                        ..reach
+                    };
+                    collect(value, payload, out);
+                    continue;
+                }
+                if reach.skip_structural && link {
+                    if matches!(value, Json::Object(_)) && !is_url {
+                        collect(value, reach, out);
+                    } else if let Json::String(url) = value {
+                        if !is_source && !is_inline_data(url) {
+                            out.push(Slot::Text(url));
+                        }
+                    }
+                    continue;
                 }
                 if reach.skip_structural && structural {
                     continue;
@@ -301,6 +340,22 @@ mod tests {
                 Shape::Unknown,
                 r#"{"a":{"b":["x",1]},"type":"t"}"#,
                 "a b x number:1 t",
+            ),
+            (
+                Shape::ChatCompletions,
+                r#"{"messages":[{"role":"user","content":[
+                    {"type":"image_url","image_url":{"url":"https://i.example/a.png?u=1","detail":"high"}},
+                    {"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},
+                    {"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}}]}]}"#,
+                "content https://i.example/a.png?u=1 input_audio",
+            ),
+            (
+                Shape::AnthropicMessages,
+                r#"{"messages":[{"role":"user","content":[
+                    {"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAAA"}},
+                    {"type":"document","source":{"type":"url","url":"https://d.example/x.pdf"}}]},
+                    {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"id":"7","status":"s"}}]}]}"#,
+                "content https://d.example/x.pdf content name f input 7 s",
             ),
             (Shape::Unknown, r#"["x",{"k":2}]"#, "x k number:2"),
         ];
