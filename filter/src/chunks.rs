@@ -16,6 +16,53 @@ pub(crate) const WIDTH: usize = 16;
 
 pub(crate) use lanes::{Lanes, Mask};
 
+/// A set of bytes tested with two sixteen-entry tables, one looked up by a
+/// byte's high nibble and one by its low nibble: each distinct high nibble of
+/// the set has a bit, set in its entry of the first table and in the entries
+/// of the second for the low nibbles it goes with, so a byte is in the set
+/// exactly when its two entries share a bit. At most eight distinct high
+/// nibbles; a set of scattered bytes (UTF-8 lead bytes) costs two lookups
+/// instead of a comparison each.
+#[derive(Clone, Copy)]
+pub(crate) struct ByteSet {
+    by_high: [u8; 16],
+    by_low: [u8; 16],
+}
+
+impl ByteSet {
+    // Built in constants only, so an index out of range would fail the build,
+    // not trap; nibbles index sixteen entries anyway.
+    #[allow(clippy::indexing_slicing)]
+    pub(crate) const fn new(bytes: &[u8]) -> ByteSet {
+        let mut set = ByteSet {
+            by_high: [0; 16],
+            by_low: [0; 16],
+        };
+        let mut bits_used = 0u32;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (high, low) = ((b >> 4) as usize, (b & 15) as usize);
+            if set.by_high[high] == 0 {
+                assert!(bits_used < 8, "more than eight distinct high nibbles");
+                set.by_high[high] = 1 << bits_used;
+                bits_used += 1;
+            }
+            set.by_low[low] |= set.by_high[high];
+            i += 1;
+        }
+        set
+    }
+
+    /// Whether `b` is in the set (the byte-at-a-time form of [`Lanes::among`]).
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        let high = self.by_high.get(usize::from(b >> 4)).copied().unwrap_or(0);
+        let low = self.by_low.get(usize::from(b & 15)).copied().unwrap_or(0);
+        high & low != 0
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod lanes {
     use core::arch::wasm32 as w;
@@ -46,6 +93,19 @@ mod lanes {
         pub(crate) fn within(self, lo: u8, hi: u8) -> Mask {
             let offset = w::i8x16_sub(self.0, w::u8x16_splat(lo));
             Mask(w::u8x16_le(offset, w::u8x16_splat(hi.wrapping_sub(lo))))
+        }
+
+        /// The bytes in `set`: two table lookups (`i8x16.swizzle`).
+        #[inline(always)]
+        pub(crate) fn among(self, set: &super::ByteSet) -> Mask {
+            let table = |t: &[u8; 16]| Lanes::load(t).0;
+            let high = w::u8x16_shr(self.0, 4);
+            let low = w::v128_and(self.0, w::u8x16_splat(15));
+            let hits = w::v128_and(
+                w::i8x16_swizzle(table(&set.by_high), high),
+                w::i8x16_swizzle(table(&set.by_low), low),
+            );
+            Mask(w::v128_not(w::i8x16_eq(hits, w::u8x16_splat(0))))
         }
     }
 
@@ -117,6 +177,18 @@ mod lanes {
         #[inline(always)]
         pub(crate) fn within(self, lo: u8, hi: u8) -> Mask {
             Mask(self.0.map(|x| within(x, lo, hi)))
+        }
+
+        /// The bytes in `set`, one at a time (no table lookup in a word).
+        #[inline(always)]
+        pub(crate) fn among(self, set: &super::ByteSet) -> Mask {
+            Mask(self.0.map(|x| {
+                x.to_le_bytes()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| set.contains(**b))
+                    .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
+            }))
         }
     }
 
@@ -241,6 +313,30 @@ mod tests {
                 assert_eq!(x.within(1, 255).bits() & !valid, 0, "padding is zero");
             });
             assert_eq!(seen, len);
+        }
+    }
+
+    #[test]
+    fn byte_sets_hold_exactly_their_bytes() {
+        let sets: [&[u8]; 4] = [
+            &[
+                0xC2, 0xD9, 0xDB, 0xDF, 0xE0, 0xE1, 0xE2, 0xE3, 0xEA, 0xEF, 0xF0,
+            ],
+            &[b'@', b'0', b'9', b'\\', 0x7F, 0x00],
+            &[0x0F, 0x1F, 0x2F, 0x3F, 0x4F, 0x5F, 0x6F, 0x7F],
+            &[],
+        ];
+        let all: Vec<u8> = (0..=255).collect();
+        for bytes in sets {
+            let set = ByteSet::new(bytes);
+            for chunk in all.chunks_exact(WIDTH) {
+                let x = Lanes::load(chunk.try_into().unwrap());
+                let expected = chunk.iter().enumerate().fold(0u16, |m, (i, b)| {
+                    assert_eq!(set.contains(*b), bytes.contains(b), "{b:#x}");
+                    m | u16::from(bytes.contains(b)) << i
+                });
+                assert_eq!(x.among(&set).bits(), expected, "{bytes:x?}");
+            }
         }
     }
 

@@ -28,7 +28,8 @@ const CASES: usize = 1500;
 mod rng;
 use rng::Rng;
 
-/// Pieces of text: prose, the bytes each search stops at, and values the
+/// Pieces of text: prose, the bytes each search stops at (other scripts'
+/// digits and letters sharing their lead bytes among them), and values the
 /// detectors find (some disguised with full-width forms and zero-width
 /// characters).
 #[rustfmt::skip]
@@ -42,6 +43,8 @@ const PIECES: &[&str] = &[
     "13812345678", "+86 138 1234 5678", "４１１１１１１１１１１１１１１１",
     "4111 1111 1111 1111", "110101199003074578", "sk-proj-abcdefghijklmnopqrstuvwx",
     "AKIAIOSFODNN7EXAMPLE", "10.0.12.7", "2001:db8::1", "GB82WEST12345698765432",
+    "١٣٨١٢٣٤٥٦٧٨", "۴۱۱۱", "१३८", "๑๓๘", "𝟏𝟑𝟖", "꘡", "߁", "ก", "ש", "한국어", "ß",
+    "{\"a\":1}",
 ];
 
 fn text(rng: &mut Rng) -> String {

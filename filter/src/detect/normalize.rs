@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::chunks::{self, Lanes, Mask};
+use crate::chunks::{self, ByteSet, Lanes, Mask};
 
 /// What becomes of one character of the original.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -70,18 +70,18 @@ fn fold(c: char) -> Fold {
 /// without them is left as it is, found with a byte scan rather than decoding.
 /// (A lead byte is never a continuation byte, so a byte scan finds only the
 /// start of a character.)
+const FOLD_LEADS: ByteSet = ByteSet::new(&[
+    0xC2, // U+0080-00BF: no-break space, soft hyphen
+    0xD9, 0xDB, 0xDF, // Arabic-Indic, Persian and NKo digits
+    0xE0, 0xE1, 0xE2, 0xE3, // U+0800-3FFF: digits, spaces, dashes, invisibles
+    0xEA, // U+A000-AFFF: digits
+    0xEF, // U+F000-FFFF: full-width forms, BOM
+    0xF0, // U+10000-3FFFF: digits
+]);
+
 #[inline(always)]
 fn may_fold(x: Lanes) -> Mask {
-    // C2: U+0080-00BF; D9, DB, DF: Arabic-Indic and NKo digits; E0-E3:
-    // U+0800-3FFF; EA: U+A000-AFFF; EF: U+F000-FFFF; F0: U+10000-3FFFF.
-    x.eq(0xC2)
-        .or(x.eq(0xD9))
-        .or(x.eq(0xDB))
-        .or(x.eq(0xDF))
-        .or(x.within(0xE0, 0xE3))
-        .or(x.eq(0xEA))
-        .or(x.eq(0xEF))
-        .or(x.eq(0xF0))
+    x.among(&FOLD_LEADS)
 }
 
 /// Where the next character that may fold starts, from `from` on, sixteen

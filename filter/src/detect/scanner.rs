@@ -6,7 +6,7 @@ use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
 use super::{email, ids, ipv6, numbers, secrets};
-use crate::chunks::{self, Lanes, Mask};
+use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
 
 pub use super::config::{CustomPattern, Dictionary, ScannerConfig};
@@ -224,13 +224,30 @@ fn next_start(t: &[u8], i: usize) -> Option<usize> {
     chunks::find(t, i, may_start)
 }
 
+/// The bytes a detector may start at: digits and [`TRIGGER_BYTES`].
+const STARTS: ByteSet = ByteSet::new(&start_bytes());
+
+// Evaluated at compile time, where an out-of-range index is a build error.
+#[allow(clippy::indexing_slicing)]
+const fn start_bytes() -> [u8; 10 + TRIGGER_BYTES.len()] {
+    let mut bytes = [0u8; 10 + TRIGGER_BYTES.len()];
+    let mut i = 0;
+    while i < bytes.len() {
+        bytes[i] = if i < 10 {
+            b'0' + i as u8
+        } else {
+            TRIGGER_BYTES[i - 10]
+        };
+        i += 1;
+    }
+    bytes
+}
+
 /// `class(b) & (DIGIT | TRIGGER) != 0`, sixteen bytes at once (a test holds
 /// the two equal).
 #[inline(always)]
 fn may_start(x: Lanes) -> Mask {
-    TRIGGER_BYTES
-        .iter()
-        .fold(x.within(b'0', b'9'), |m, &b| m.or(x.eq(b)))
+    x.among(&STARTS)
 }
 
 /// Where the word that ends at `end` starts, if it is a word of two to ten
