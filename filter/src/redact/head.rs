@@ -7,9 +7,20 @@ use crate::engine::HeaderEdit;
 
 /// Headers whose values are not scanned: the body's own headers and the
 /// connection's, credentials (the provider's key must cross, and the secrets
-/// detector would take it), the providers' version and account headers, and
-/// the request id (kept plain by the engine, never free text).
+/// detector would take it), the providers' version and account headers, the
+/// request id (kept plain by the engine, never free text), and what describes
+/// the client software and the trace rather than a person (a browser's
+/// `Chrome/120.0.0.0` reads as an IPv4 address).
 const NOT_SCANNED: &[&str] = &[
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "cache-control",
+    "connection",
+    "traceparent",
+    "tracestate",
+    "x-forwarded-proto",
     "authorization",
     "proxy-authorization",
     "api-key",
@@ -44,6 +55,8 @@ pub fn header_edits(
     for (i, (name, value)) in headers.iter().enumerate() {
         let skip = name.starts_with(':')
             || name.starts_with(tag_prefix)
+            // The OpenAI SDKs' description of the client (OS, runtime versions).
+            || name.starts_with("x-stainless-")
             || NOT_SCANNED.contains(&name.as_str())
             || removed.contains(&HeaderEdit::Remove(name.clone()));
         if skip {
@@ -205,7 +218,8 @@ mod tests {
     }
 
     #[test]
-    fn header_values_are_scanned_but_credentials_removed_headers_and_tags_are_not() {
+    fn header_values_are_scanned_but_credentials_client_software_removed_headers_and_tags_are_not()
+    {
         let headers: Vec<(String, String)> = [
             (
                 "authorization",
@@ -215,6 +229,11 @@ mod tests {
             ("x-note", "plain"),
             ("x-customer", "13812345678"),
             ("x-customs-tenant", "bob@example.org"),
+            (
+                "user-agent",
+                "Mozilla/5.0 AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36",
+            ),
+            ("x-stainless-runtime-version", "10.0.12.7"),
             ("cookie", "mail=bob@example.org"),
             (":path", "/v1/chat/completions"),
         ]
