@@ -8,7 +8,7 @@ use crate::api::sse::{SseEvent, SseSplitter};
 use crate::api::usage::{is_usage_only_chunk, usage_from_json, StreamUsage};
 use crate::json::{self, Json};
 use crate::limits::{Budgets, Store};
-use crate::redact::apply::{Redactor, RequestRedaction};
+use crate::redact::apply::RequestRedaction;
 use crate::redact::restore::{Restorer, StreamRestorer};
 use crate::redact::walk;
 use std::collections::BTreeMap;
@@ -296,13 +296,7 @@ impl Engine {
     }
 
     fn scan_answer(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
-        let redactor = Redactor {
-            scanner: &self.scanner,
-            rules: &self.policy.redact,
-            tenant: &exchange.tenant,
-            max_depth: self.max_depth(),
-            answer_side: true,
-        };
+        let redactor = self.redactor(&exchange.tenant, true);
         let mut found = RequestRedaction::default();
         redactor.redact_leaves(doc, &mut found);
         for (category, n) in found.counts {

@@ -18,7 +18,7 @@ use crate::api::{recognize, ErrorReply, Route, Shape};
 use crate::detect::Scanner;
 use crate::limits::{LimitsConfig, Reservation};
 use crate::policy::{Policy, PolicyError, UnknownRoutes};
-use crate::redact::apply::{Redactor, RequestRedaction};
+use crate::redact::apply::RequestRedaction;
 use crate::redact::fields::FieldPath;
 use crate::redact::restore::Restorer;
 use crate::tags;
@@ -260,13 +260,7 @@ impl Engine {
         }
         // No body to wait for: the head's own findings decide.
         let mut found = RequestRedaction::default();
-        let redactor = Redactor {
-            scanner: &self.scanner,
-            rules: &self.policy.redact,
-            tenant: &exchange.tenant,
-            max_depth: self.max_depth(),
-            answer_side: false,
-        };
+        let redactor = self.redactor(&exchange.tenant, false);
         let edits = self.redact_head(&redactor, head, &mut found);
         exchange.class = self.class_of(&found);
         exchange.categories = std::mem::take(&mut found.counts);

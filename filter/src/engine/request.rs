@@ -46,13 +46,7 @@ impl Engine {
         }
 
         let mut found = RequestRedaction::default();
-        let redactor = Redactor {
-            scanner: &self.scanner,
-            rules: &self.policy.redact,
-            tenant: &exchange.tenant,
-            max_depth: self.max_depth(),
-            answer_side: false,
-        };
+        let redactor = self.redactor(&exchange.tenant, false);
         redactor.redact_body(exchange.route.shape, &mut doc, &mut found);
         changed |= found.changed;
         let head_edits = self.redact_head(&redactor, head, &mut found);
@@ -272,6 +266,17 @@ impl Engine {
                     .extend(ratelimit::headers(exchange.route.provider, &state, now_ms));
                 Err(reply)
             }
+        }
+    }
+
+    /// The policy's actions for `tenant`, on the request or on the answer.
+    pub(super) fn redactor<'a>(&'a self, tenant: &'a str, answer_side: bool) -> Redactor<'a> {
+        Redactor {
+            scanner: &self.scanner,
+            rules: &self.policy.redact,
+            tenant,
+            max_depth: self.max_depth(),
+            answer_side,
         }
     }
 
