@@ -352,7 +352,7 @@ impl Engine {
             return Some(ErrorReply::new(
                 415,
                 "customs_unsupported_content_type",
-                "request bodies must be application/json",
+                "request bodies must be application/json in UTF-8",
             ));
         }
         let declared = head
@@ -397,14 +397,25 @@ fn too_large(limit: u64) -> ErrorReply {
     )
 }
 
-/// `application/json`, or any `+json` type, with parameters.
+/// `application/json`, or any `+json` type, with parameters; a `charset`, if
+/// any, must be UTF-8: customs reads the body as UTF-8, and a provider told
+/// otherwise would read other text than customs inspected.
 fn is_json(content_type: Option<&str>) -> bool {
     let Some(ct) = content_type else { return false };
-    let essence = ct.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
+    let mut parts = ct.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    let utf8 = parts.all(|param| {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        let value = value.trim().trim_matches('"');
+        !name.trim().eq_ignore_ascii_case("charset")
+            || value.eq_ignore_ascii_case("utf-8")
+            || value.eq_ignore_ascii_case("utf8")
+    });
+    let json = essence.eq_ignore_ascii_case("application/json")
         || essence
             .get(essence.len().saturating_sub(5)..)
-            .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"));
+    json && utf8
 }
 
 /// The request id: the client's or Envoy's `x-request-id` when it is a plain token,

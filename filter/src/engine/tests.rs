@@ -81,6 +81,27 @@ fn bad_input_is_refused_in_the_providers_envelope() {
         ),
         (
             chat,
+            &[("content-type", "application/json;charset=\"UTF-8\"")],
+            ok,
+            200,
+            "",
+        ),
+        (
+            chat,
+            &[("content-type", "application/json; charset=utf-16")],
+            ok,
+            415,
+            "customs_unsupported_content_type",
+        ),
+        (
+            chat,
+            &[("content-type", "application/json; charset=iso-8859-1")],
+            ok,
+            415,
+            "customs_unsupported_content_type",
+        ),
+        (
+            chat,
             &[JSON, ("content-length", "2000000")],
             ok,
             413,
