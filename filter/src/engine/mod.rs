@@ -215,7 +215,7 @@ impl Engine {
         let route = recognize(&head.method, &head.path);
         let mut exchange = Exchange {
             tenant: tenant::resolve(&self.policy.tenants, head),
-            request_id: request_id(head, ctx),
+            request_id: request_id(head, ctx, &self.scanner),
             passthrough: false,
             decision: "forwarded",
             reason: None,
@@ -420,7 +420,7 @@ fn is_json(content_type: Option<&str>) -> bool {
 
 /// The request id: the client's or Envoy's `x-request-id` when it is a plain token,
 /// else a fresh one.
-fn request_id(head: &RequestHead, ctx: Ctx) -> String {
+fn request_id(head: &RequestHead, ctx: Ctx, scanner: &Scanner) -> String {
     if let Some(id) = head.header("x-request-id") {
         let id = id.trim();
         let plain = !id.is_empty()
@@ -428,7 +428,12 @@ fn request_id(head: &RequestHead, ctx: Ctx) -> String {
             && id
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        // The id goes into tags, logs and answers: never one that holds data.
+        let mut findings = Vec::new();
         if plain {
+            scanner.scan(id, &mut findings);
+        }
+        if plain && findings.is_empty() {
             return id.to_string();
         }
     }

@@ -49,6 +49,9 @@ impl Engine {
         let redactor = self.redactor(&exchange.tenant, false);
         redactor.redact_body(exchange.route.shape, &mut doc, &mut found);
         changed |= found.changed;
+        // Tags, logs and per-model budgets name the model as forwarded: a name
+        // holding a finding is no plain name any more.
+        exchange.model = doc.get("model").and_then(Json::as_str).and_then(plain_name);
         let head_edits = self.redact_head(&redactor, head, &mut found);
         exchange.class = self.class_of(&found);
         exchange.categories = std::mem::take(&mut found.counts);

@@ -342,3 +342,36 @@ fn a_request_without_a_body_is_judged_on_its_head() {
         Some("blocked")
     );
 }
+
+#[test]
+fn a_model_name_or_request_id_holding_data_reaches_neither_provider_nor_logs() {
+    let e = engine("");
+    let h = head(
+        "/v1/chat/completions",
+        &[JSON, ("x-request-id", "13812345678")],
+    );
+    let ctx = Ctx {
+        now_ms: 1,
+        random: 7,
+    };
+    let HeadStep::AwaitBody(mut ex) = e.on_request_head(&h, true, ctx) else {
+        panic!()
+    };
+    let body = br#"{"model":"ann@example.com","messages":[]}"#;
+    let store = crate::limits::MemoryStore::new();
+    let Verdict::Forward(f) = e.on_request_body(&h, &mut ex, body, ctx, &store) else {
+        panic!()
+    };
+    let sent = String::from_utf8(f.body.unwrap()).unwrap();
+    assert!(sent.contains(r#""model":"[EMAIL_1]""#), "{sent}");
+    assert!(f
+        .headers
+        .contains(&HeaderEdit::Set("x-request-id".into(), "[PHONE_1]".into())));
+    assert_ne!(ex.request_id, "13812345678");
+    assert_eq!(ex.model, None);
+    let line = e.audit_record(&ex, 2).to_line();
+    assert!(
+        !line.contains("ann@") && !line.contains("13812345678"),
+        "{line}"
+    );
+}

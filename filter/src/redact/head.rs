@@ -7,10 +7,9 @@ use crate::engine::HeaderEdit;
 
 /// Headers whose values are not scanned: the body's own headers and the
 /// connection's, credentials (the provider's key must cross, and the secrets
-/// detector would take it), the providers' version and account headers, the
-/// request id (kept plain by the engine, never free text), and what describes
-/// the client software and the trace rather than a person (a browser's
-/// `Chrome/120.0.0.0` reads as an IPv4 address).
+/// detector would take it), the providers' version and account headers, and
+/// what describes the client software and the trace rather than a person (a
+/// browser's `Chrome/120.0.0.0` reads as an IPv4 address).
 const NOT_SCANNED: &[&str] = &[
     "user-agent",
     "accept",
@@ -35,7 +34,6 @@ const NOT_SCANNED: &[&str] = &[
     "anthropic-beta",
     "openai-organization",
     "openai-project",
-    "x-request-id",
 ];
 
 /// Edits that replace what `redactor` finds in the values of `headers`

@@ -12,9 +12,9 @@
 //! The model reads those texts ([`text_slots`], what the token estimate counts),
 //! but the provider receives the whole body: tool definitions, `user`,
 //! `metadata`, JSON schemas, stop sequences, and every object's keys. Redaction
-//! walks all of it ([`border_slots`]), leaving out only the top-level `model`
-//! (the egress rules' business) and the top-level keys and numbers (parameter
-//! names, sampling parameters, limits, seeds: protocol, not data). Inside the
+//! walks all of it ([`border_slots`]), leaving out only the top-level keys and
+//! numbers (parameter names, sampling parameters, limits, seeds: protocol, not
+//! data). Inside the
 //! texts it also takes what crosses as data under structural keys: links the
 //! provider fetches (an image's or a document's URL, never inline `data:`
 //! bytes) and a tool-use block's `input`, which is arguments a model wrote.
@@ -108,8 +108,8 @@ pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
 
 /// Every slot of `body` that crosses the border for `shape`: the texts of
 /// [`text_slots`] and their object keys, and every string, number and key
-/// elsewhere in the body (tool definitions, JSON schemas, `user`, `metadata`)
-/// but the top-level `model` and top-level numbers. Structural values are
+/// elsewhere in the body (tool definitions, JSON schemas, `user`, `metadata`,
+/// the model's name) but top-level numbers. Structural values are
 /// skipped inside the texts only: elsewhere a key named `id` or `status` is a
 /// schema's property or a customer's metadata, not the API's structure.
 /// The top-level keys of a known shape are the API's parameter names, which
@@ -137,7 +137,7 @@ pub fn border_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
     for (key, value) in entries.iter_mut() {
         if fields.contains(&key.as_str()) {
             collect(value, in_texts, &mut out);
-        } else if key != "model" && !matches!(value, Json::Number(_)) {
+        } else if !matches!(value, Json::Number(_)) {
             collect(value, everything, &mut out);
         }
     }
@@ -318,7 +318,7 @@ mod tests {
                     "response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{"enum":["e"]}}},
                     "stop":["x"]}"#,
                 concat!(
-                    "u1 k v n number:5 content hi name ann function function name f description d ",
+                    "gpt-4o u1 k v n number:5 content hi name ann function function name f description d ",
                     "parameters object properties string enum pe required id json_schema json_schema ",
                     "name s schema enum e x"
                 ),
@@ -334,7 +334,7 @@ mod tests {
                 r#"{"model":"claude","max_tokens":5,"metadata":{"user_id":"u"},
                     "system":"sys","messages":[{"role":"user","content":"hi"}],
                     "tools":[{"name":"t","description":"td","input_schema":{"type":"object"}}]}"#,
-                "user_id u sys content hi name t description td input_schema object",
+                "claude user_id u sys content hi name t description td input_schema object",
             ),
             (
                 Shape::Unknown,
