@@ -64,6 +64,13 @@ impl Scanner {
         self.enabled.any_builtin() || self.dictionaries.is_some() || !self.patterns.is_empty()
     }
 
+    /// Whether anything in `text` would be found.
+    pub fn finds_anything(&self, text: &str) -> bool {
+        let mut findings = Vec::new();
+        self.scan(text, &mut findings);
+        !findings.is_empty()
+    }
+
     /// Appends the findings in `text` (an already JSON-decoded string) to `out`,
     /// sorted by start and without overlaps.
     pub fn scan(&self, text: &str, out: &mut Vec<Finding>) {

@@ -214,7 +214,9 @@ impl Engine {
     pub fn on_request_head(&self, head: &RequestHead, has_body: bool, ctx: Ctx) -> HeadStep {
         let route = recognize(&head.method, &head.path);
         let mut exchange = Exchange {
-            tenant: tenant::resolve(&self.policy.tenants, head),
+            tenant: tenant::resolve(&self.policy.tenants, head, |name| {
+                self.scanner.finds_anything(name)
+            }),
             request_id: request_id(head, ctx, &self.scanner),
             passthrough: false,
             decision: "forwarded",
@@ -429,11 +431,7 @@ fn request_id(head: &RequestHead, ctx: Ctx, scanner: &Scanner) -> String {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         // The id goes into tags, logs and answers: never one that holds data.
-        let mut findings = Vec::new();
-        if plain {
-            scanner.scan(id, &mut findings);
-        }
-        if plain && findings.is_empty() {
+        if plain && !scanner.finds_anything(id) {
             return id.to_string();
         }
     }

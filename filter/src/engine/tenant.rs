@@ -8,11 +8,17 @@ use crate::policy::TenantRules;
 /// How many bytes of the keyed hash name a key-derived tenant (96 bits).
 const KEY_TENANT_HASH_BYTES: usize = 12;
 
-/// The tenant of `head` under `rules`.
-pub fn resolve(rules: &TenantRules, head: &RequestHead) -> String {
+/// The tenant of `head` under `rules`. A header's name that `holds_data`
+/// (a detector finds something in it) is passed over like a malformed one: the
+/// tenant goes into tags, logs and metrics.
+pub fn resolve(
+    rules: &TenantRules,
+    head: &RequestHead,
+    holds_data: impl Fn(&str) -> bool,
+) -> String {
     if let Some(name) = rules.header.as_deref().and_then(|h| head.header(h)) {
         let name = name.trim();
-        if is_tenant_name(name) {
+        if is_tenant_name(name) && !holds_data(name) {
             return name.to_string();
         }
     }
@@ -73,6 +79,11 @@ mod tests {
     use super::*;
     use crate::policy::Policy;
 
+    /// A stand-in for the scanner: eleven digits are a phone number.
+    fn phone(name: &str) -> bool {
+        name.len() == 11 && name.bytes().all(|b| b.is_ascii_digit())
+    }
+
     fn head(headers: &[(&str, &str)]) -> RequestHead {
         RequestHead::new(
             "POST",
@@ -109,12 +120,19 @@ mod tests {
             (&[("authorization", "Bearer sk-mapped")], "payments"),
             (&[("x-api-key", "sk-mapped")], "payments"),
             (&[("api-key", "sk-mapped")], "payments"),
+            (
+                &[
+                    ("x-team", "13812345678"),
+                    ("authorization", "Bearer sk-mapped"),
+                ],
+                "payments",
+            ),
             (&[], "default"),
         ];
         for (headers, want) in cases {
-            assert_eq!(resolve(rules, &head(headers)), *want, "{headers:?}");
+            assert_eq!(resolve(rules, &head(headers), phone), *want, "{headers:?}");
         }
-        let other = resolve(rules, &head(&[("authorization", "Bearer sk-other")]));
+        let other = resolve(rules, &head(&[("authorization", "Bearer sk-other")]), phone);
         assert!(other.starts_with("key-"), "{other}");
         assert!(!other.contains("sk-other"));
         assert_eq!(other.len(), 4 + 2 * KEY_TENANT_HASH_BYTES);
@@ -123,7 +141,11 @@ mod tests {
     #[test]
     fn without_a_secret_keys_do_not_select_tenants() {
         let policy = Policy::from_bytes(b"{}").unwrap();
-        let t = resolve(&policy.tenants, &head(&[("authorization", "Bearer sk-x")]));
+        let t = resolve(
+            &policy.tenants,
+            &head(&[("authorization", "Bearer sk-x")]),
+            phone,
+        );
         assert_eq!(t, "default");
     }
 }
