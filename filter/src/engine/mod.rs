@@ -269,12 +269,11 @@ impl Engine {
         let shadow = self.policy.is_shadow(&exchange.tenant);
         let mut headers = edits.removals;
         if shadow {
-            if found.changed || found.blocked.is_some() {
-                let would = if found.blocked.is_some() {
-                    "blocked"
-                } else {
-                    "redacted"
-                };
+            let would = match found.blocked {
+                Some(_) => Some("blocked"),
+                None => found.changed.then_some("redacted"),
+            };
+            if let Some(would) = would {
                 exchange.shadow_decision.get_or_insert(would);
             }
         } else if let Some(category) = &found.blocked {

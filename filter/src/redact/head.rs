@@ -48,47 +48,36 @@ pub fn header_edits(
     state: &mut RequestRedaction,
 ) -> Vec<HeaderEdit> {
     let mut findings = Vec::new();
-    // (index in `headers`, new value) for each value with a finding.
-    let mut redacted: Vec<(usize, String)> = Vec::new();
-    for (i, (name, value)) in headers.iter().enumerate() {
+    // Each header's new value, where a finding changed it.
+    let mut redacted: Vec<Option<String>> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
         let skip = name.starts_with(':')
             || name.starts_with(tag_prefix)
             // The OpenAI SDKs' description of the client (OS, runtime versions).
             || name.starts_with("x-stainless-")
             || NOT_SCANNED.contains(&name.as_str())
             || removed.contains(&HeaderEdit::Remove(name.clone()));
-        if skip {
-            continue;
-        }
-        if let Some(new) = redactor.redact_text(value, state, &mut findings) {
-            redacted.push((i, new));
-        }
+        redacted.push(if skip {
+            None
+        } else {
+            redactor.redact_text(value, state, &mut findings)
+        });
     }
     let mut edits: Vec<HeaderEdit> = Vec::new();
-    for (first, _) in &redacted {
-        let Some((name, _)) = headers.get(*first) else {
-            continue;
-        };
-        if edits
+    for ((name, _), new) in headers.iter().zip(&redacted) {
+        let done = edits
             .iter()
-            .any(|e| matches!(e, HeaderEdit::Set(n, _) if n == name))
-        {
+            .any(|e| matches!(e, HeaderEdit::Set(n, _) if n == name));
+        if new.is_none() || done {
             continue;
         }
-        let mut joined = String::new();
-        for (i, (n, value)) in headers.iter().enumerate() {
-            if n != name {
-                continue;
-            }
-            if !joined.is_empty() {
-                joined.push_str(", ");
-            }
-            match redacted.iter().find(|(at, _)| *at == i) {
-                Some((_, new)) => joined.push_str(new),
-                None => joined.push_str(value),
-            }
-        }
-        edits.push(HeaderEdit::Set(name.clone(), joined));
+        let values: Vec<&str> = headers
+            .iter()
+            .zip(&redacted)
+            .filter(|((n, _), _)| n == name)
+            .map(|((_, value), new)| new.as_deref().unwrap_or(value))
+            .collect();
+        edits.push(HeaderEdit::Set(name.clone(), values.join(", ")));
     }
     edits
 }

@@ -82,9 +82,21 @@ fn is_inline_data(url: &str) -> bool {
 struct Reach {
     /// Skip the values of structural keys.
     skip_structural: bool,
-    /// Offer each object key as a text.
+    /// Offer each object key as a text (the border walk).
     keys: bool,
 }
+
+/// All of a value: what crosses beside the texts, and JSON inside a text.
+const EVERYTHING: Reach = Reach {
+    skip_structural: false,
+    keys: true,
+};
+
+/// The texts of a known shape as they cross: their keys too, their structure not.
+const IN_TEXTS: Reach = Reach {
+    skip_structural: true,
+    keys: true,
+};
 
 /// Every text slot of `body` for `shape`: what the model reads. For
 /// `Shape::Unknown` every string leaf of the document is a slot (the policy's
@@ -117,28 +129,18 @@ pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
 /// offered.
 pub fn border_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
     let mut out = Vec::new();
-    let everything = Reach {
-        skip_structural: false,
-        keys: true,
-    };
-    if shape == Shape::Unknown {
-        collect(body, everything, &mut out);
+    if shape == Shape::Unknown || !matches!(body, Json::Object(_)) {
+        collect(body, EVERYTHING, &mut out);
         return out;
     }
-    let Json::Object(entries) = body else {
-        collect(body, everything, &mut out);
-        return out;
-    };
     let fields = text_fields(shape);
-    let in_texts = Reach {
-        skip_structural: true,
-        keys: true,
-    };
-    for (key, value) in entries.iter_mut() {
-        if fields.contains(&key.as_str()) {
-            collect(value, in_texts, &mut out);
-        } else if !matches!(value, Json::Number(_)) {
-            collect(value, everything, &mut out);
+    if let Json::Object(entries) = body {
+        for (key, value) in entries.iter_mut() {
+            if fields.contains(&key.as_str()) {
+                collect(value, IN_TEXTS, &mut out);
+            } else if !matches!(value, Json::Number(_)) {
+                collect(value, EVERYTHING, &mut out);
+            }
         }
     }
     out
@@ -147,11 +149,7 @@ pub fn border_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
 /// Every string and number leaf of `value` and every object key in it: all of
 /// a JSON value that crosses (tool-call arguments inside a text).
 pub fn border_leaves<'a>(value: &'a mut Json, out: &mut Vec<Slot<'a>>) {
-    let everything = Reach {
-        skip_structural: false,
-        keys: true,
-    };
-    collect(value, everything, out);
+    collect(value, EVERYTHING, out);
 }
 
 /// Every string and number leaf of `value`, skipping structural keys when
@@ -184,8 +182,11 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 // A tool-use block's `input` (Anthropic) is the arguments a
                 // model wrote, any JSON: none of it is the API's structure.
                 let tool_input = name == "input" && matches!(value, Json::Object(_));
+                // In the border walk, a link key's object (`image_url`,
+                // `source`) is followed, and its URL string (`url`,
+                // `image_url`) taken unless the bytes are inline.
                 let link = reach.keys && LINK_KEYS.contains(&name);
-                let (is_url, is_source) = (name == "url", name == "source");
+                let (follow_object, take_url) = (name != "url", name != "source");
                 if reach.keys && !structural {
                     out.push(Slot::Text(key));
                 }
@@ -198,10 +199,10 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                     continue;
                 }
                 if reach.skip_structural && link {
-                    if matches!(value, Json::Object(_)) && !is_url {
+                    if matches!(value, Json::Object(_)) && follow_object {
                         collect(value, reach, out);
                     } else if let Json::String(url) = value {
-                        if !is_source && !is_inline_data(url) {
+                        if take_url && !is_inline_data(url) {
                             out.push(Slot::Text(url));
                         }
                     }
