@@ -29,7 +29,8 @@ mod rng;
 use rng::Rng;
 
 /// Pieces of text: prose, the bytes each search stops at (other scripts'
-/// digits and letters sharing their lead bytes among them), and values the
+/// digits and letters sharing their lead bytes among them; Chinese numerals
+/// and characters that share their bytes), and values the
 /// detectors find (some disguised with full-width forms and zero-width
 /// characters).
 #[rustfmt::skip]
@@ -44,7 +45,7 @@ const PIECES: &[&str] = &[
     "4111 1111 1111 1111", "110101199003074578", "sk-proj-abcdefghijklmnopqrstuvwx",
     "AKIAIOSFODNN7EXAMPLE", "10.0.12.7", "2001:db8::1", "GB82WEST12345698765432",
     "١٣٨١٢٣٤٥٦٧٨", "۴۱۱۱", "१३८", "๑๓๘", "𝟏𝟑𝟖", "꘡", "߁", "ก", "ש", "한국어", "ß",
-    "{\"a\":1}",
+    "{\"a\":1}", "一", "八", "〇", "伍", "中", "些", "一三八〇〇一三八〇〇〇", "幺三九 一二三四",
 ];
 
 fn text(rng: &mut Rng) -> String {
