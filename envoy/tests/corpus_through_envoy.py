@@ -27,9 +27,20 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 def fold(text):
     text = unicodedata.normalize("NFKC", text).translate(INVISIBLE)
-    # Every script's decimal digits read as ASCII ones (١٣٨ is 138).
-    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd" else c
+    # Every script's decimal digits read as ASCII ones (١٣٨ is 138), and so
+    # are Chinese numerals, even alone (一三八, 壹叁捌).
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.category(c) == "Nd"
+                   else str(int(unicodedata.numeric(c))) if chinese_digit(c)
+                   else c
                    for c in text)
+
+
+def chinese_digit(c):
+    """An ideograph (or 〇) whose numeric value is one digit."""
+    if not (c == "\u3007" or "\u3400" <= c <= "\u9fff"):
+        return False
+    value = unicodedata.numeric(c, None)
+    return value is not None and value in range(10)
 
 
 def crossed_forms(body):

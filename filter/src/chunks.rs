@@ -55,8 +55,7 @@ impl ByteSet {
     }
 
     /// Whether `b` is in the set (the byte-at-a-time form of [`Lanes::among`]).
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    pub(crate) fn contains(&self, b: u8) -> bool {
+    pub(crate) fn has(&self, b: u8) -> bool {
         let high = self.by_high.get(usize::from(b >> 4)).copied().unwrap_or(0);
         let low = self.by_low.get(usize::from(b & 15)).copied().unwrap_or(0);
         high & low != 0
@@ -186,7 +185,7 @@ mod lanes {
                 x.to_le_bytes()
                     .iter()
                     .enumerate()
-                    .filter(|(_, b)| set.contains(**b))
+                    .filter(|(_, b)| set.has(**b))
                     .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
             }))
         }
@@ -397,7 +396,7 @@ mod tests {
             for chunk in all.chunks_exact(WIDTH) {
                 let x = Lanes::load(chunk.try_into().unwrap());
                 let expected = chunk.iter().enumerate().fold(0u16, |m, (i, b)| {
-                    assert_eq!(set.contains(*b), bytes.contains(b), "{b:#x}");
+                    assert_eq!(set.has(*b), bytes.contains(b), "{b:#x}");
                     m | u16::from(bytes.contains(b)) << i
                 });
                 assert_eq!(x.among(&set).bits(), expected, "{bytes:x?}");

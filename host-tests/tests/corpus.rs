@@ -69,7 +69,9 @@ fn committed_corpus_is_what_the_generator_writes() {
             "corpus/labelled/{name} is stale: run `cargo run -p customs-host --bin gen-corpus`"
         );
     }
-    assert!(total < 2 << 20, "the corpus grew to {total} bytes");
+    // A guard against a generator change that multiplies the lines by mistake:
+    // each evasion adds about a tenth.
+    assert!(total < 3 << 20, "the corpus grew to {total} bytes");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

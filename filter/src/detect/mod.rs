@@ -55,5 +55,5 @@ mod secrets;
 mod testing;
 
 pub use category::{Category, BUILTIN_CATEGORIES};
-pub use normalize::decimal_digit;
+pub use normalize::{chinese_numeral, decimal_digit};
 pub use scanner::{CustomPattern, Dictionary, Finding, Scanner, ScannerConfig};

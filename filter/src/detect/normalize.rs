@@ -8,7 +8,8 @@
 //!
 //! Chinese numerals (`一三八〇〇一三八〇〇〇`) are digits to a model too, but `一`
 //! alone is the commonest character of Chinese prose: they fold only where two
-//! or more stand in a row, found by a search of their own.
+//! or more make a number (in a row, or in groups joined by spaces, dashes,
+//! dots or parentheses), found by a search of their own.
 
 use std::borrow::Cow;
 
@@ -124,8 +125,8 @@ const NUMERALS: [(char, u8); 24] = [
     ('玖', 9),
 ];
 
-/// The digit a Chinese numeral stands for.
-fn numeral(c: char) -> Option<u8> {
+/// The digit a Chinese numeral stands for: `Some(8)` for `八` or `捌`.
+pub fn chinese_numeral(c: char) -> Option<u8> {
     NUMERALS.iter().find(|(n, _)| *n == c).map(|(_, d)| *d)
 }
 
@@ -152,20 +153,26 @@ const NUMERAL_LEADS: ByteSet = ByteSet::new(&numeral_bytes(0));
 const NUMERAL_MIDS: ByteSet = ByteSet::new(&numeral_bytes(1));
 const NUMERAL_LASTS: ByteSet = ByteSet::new(&numeral_bytes(2));
 
-/// The lanes where two characters shaped like numerals start, one after the
-/// other: each byte of each in the set of that byte's place. Few pairs of
+/// The lanes where two characters shaped like numerals start, one right after
+/// the other or with one or two joining characters between (`九.一二`,
+/// `壹 (柒`): each byte of each in the set of that byte's place. Few pairs of
 /// Chinese characters pass (the test keeps them out); each found is decoded.
 #[inline(always)]
 fn numeral_pairs(x: Lanes) -> u16 {
     let one = x.among(&NUMERAL_LEADS).bits()
         & (x.among(&NUMERAL_MIDS).bits() >> 1)
         & (x.among(&NUMERAL_LASTS).bits() >> 2);
-    one & (one >> 3)
+    let joint = x.among(&JOINTS).bits();
+    let after = (one >> 3) | (joint >> 3 & one >> 4) | (joint >> 3 & joint >> 4 & one >> 5);
+    one & after
 }
 
-/// Where the next two numeral-shaped characters in a row start, from `from` on.
+/// The ASCII characters that join a number's groups.
+const JOINTS: ByteSet = ByteSet::new(b" -.()");
+
+/// Where the next two numeral-shaped characters start, from `from` on.
 fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
-    chunks::find_spanning(bytes, from, 5, numeral_pairs)
+    chunks::find_spanning(bytes, from, 7, numeral_pairs)
 }
 
 /// A stretch of the normalised text and where it came from: copied verbatim, or
@@ -193,21 +200,35 @@ fn min_some(a: Option<usize>, b: Option<usize>) -> Option<usize> {
     }
 }
 
-/// How many numerals stand in a row from byte `at` of `text`.
-fn numerals_in_row(text: &str, at: usize) -> usize {
+/// How many numerals stand in a row from byte `at` of `text`, and where they end.
+fn numerals_in_row(text: &str, at: usize) -> (usize, usize) {
     let rest = text.get(at..).unwrap_or_default();
-    rest.chars().take_while(|c| numeral(*c).is_some()).count()
+    let run = rest.chars().take_while(|c| chinese_numeral(*c).is_some());
+    run.fold((0, at), |(n, end), c| (n + 1, end + c.len_utf8()))
 }
 
-/// A space, dash or dot (or a character that folds to one) at byte `at` of
-/// `text`: how it folds, and its length.
-fn separator_at(text: &str, at: usize) -> Option<(Fold, usize)> {
-    let c = text.get(at..)?.chars().next()?;
-    match (c, fold(c)) {
-        (' ' | '-' | '.', _) => Some((Fold::Keep, 1)),
-        (_, folded @ Fold::Ascii(b' ' | b'-' | b'.')) => Some((folded, c.len_utf8())),
-        _ => None,
+/// A further group of a number at byte `at` of `text`: one or two joining
+/// characters (space, dash, dot, parenthesis, or ones that fold to them),
+/// then numerals. Where the numerals start, and how many there are.
+fn next_group(text: &str, at: usize) -> Option<(usize, usize)> {
+    let mut start = at;
+    for _ in 0..2 {
+        let c = text.get(start..)?.chars().next()?;
+        let joins = match fold(c) {
+            Fold::Ascii(b) => JOINTS.has(b),
+            Fold::Keep => c.is_ascii() && JOINTS.has(c as u8),
+            Fold::Drop => false,
+        };
+        if !joins {
+            return None;
+        }
+        start += c.len_utf8();
+        let (run, _) = numerals_in_row(text, start);
+        if run > 0 {
+            return Some((start, run));
+        }
     }
+    None
 }
 
 /// The normalised text being built.
@@ -246,6 +267,18 @@ impl<'a> Out<'a> {
         self.done = at + len;
     }
 
+    /// Folds the characters joining two groups of a number, `at..end`.
+    fn fold_joint(&mut self, mut at: usize, end: usize) {
+        let joint = self.original.get(at..end).unwrap_or_default();
+        for c in joint.chars() {
+            let folded = fold(c);
+            if folded != Fold::Keep {
+                self.fold(at, c.len_utf8(), folded);
+            }
+            at += c.len_utf8();
+        }
+    }
+
     /// The normalised text: the original itself when nothing folded.
     fn finish(mut self) -> Normalized<'a> {
         if self.pieces.is_empty() && self.done == 0 {
@@ -273,7 +306,7 @@ impl<'a> Out<'a> {
     fn numerals(&mut self, mut at: usize, run: usize) -> usize {
         let digits = self.original.get(at..).unwrap_or_default().chars();
         for c in digits.take(run) {
-            let digit = numeral(c).unwrap_or(0);
+            let digit = chinese_numeral(c).unwrap_or(0);
             self.fold(at, c.len_utf8(), Fold::Ascii(b'0' + digit));
             at += c.len_utf8();
         }
@@ -307,20 +340,14 @@ impl<'a> Normalized<'a> {
             };
             i = found;
             if pair == Some(i) {
-                let run = numerals_in_row(original, i);
-                if run >= 2 {
+                let (run, end) = numerals_in_row(original, i);
+                if run >= 2 || (run == 1 && next_group(original, end).is_some()) {
                     i = out.numerals(i, run);
                     // The number's further groups, one numeral or more each
-                    // (`一九二.一六八.一.二三`).
-                    while let Some((sep, len)) = separator_at(original, i) {
-                        let run = numerals_in_row(original, i + len);
-                        if run == 0 {
-                            break;
-                        }
-                        if sep != Fold::Keep {
-                            out.fold(i, len, sep);
-                        }
-                        i = out.numerals(i + len, run);
+                    // (`一九二.一六八.一.二三`, `+壹 (柒叁叁) 捌肆玖`).
+                    while let Some((start, run)) = next_group(original, i) {
+                        out.fold_joint(i, start);
+                        i = out.numerals(start, run);
                     }
                     continue;
                 }
@@ -411,8 +438,13 @@ mod tests {
                 "一九二.一六八.一.二三 和 一〇．〇－八 三",
                 "192.168.1.23 和 10.0-8 3",
             ),
-            ("八.八.八.八", "八.八.八.八"),
-            ("一二. 三", "12. 三"),
+            ("八.八.八.八 九-一二", "8.8.8.8 9-12"),
+            ("一，二", "一,二"),
+            ("+壹 (柒叁叁) 捌肆玖-壹陆伍叁", "+1 (733) 849-1653"),
+            // Full-width joints carry a number on, but start none.
+            ("一二（三）", "12(3)"),
+            ("一（二）", "一(二)"),
+            ("一二. 三 四五.. 六", "12. 3 45.. 六"),
         ];
         for (input, want) in cases {
             assert_eq!(Normalized::new(input).as_str(), want, "{input:?}");
@@ -491,12 +523,15 @@ mod tests {
                 let pair = format!("{a}{b}");
                 if next_numeral_pair(pair.as_bytes(), 0).is_some() {
                     passed += 1;
-                    let both = numeral(*a).is_some() && numeral(*b).is_some();
+                    let both = chinese_numeral(*a).is_some() && chinese_numeral(*b).is_some();
                     assert!(both || passed < 2_000, "{pair}");
                 }
             }
         }
-        let numerals = chars.iter().filter(|c| numeral(**c).is_some()).count();
+        let numerals = chars
+            .iter()
+            .filter(|c| chinese_numeral(**c).is_some())
+            .count();
         // Every numeral pair passes; others seldom (under one in fifty).
         assert!(passed >= numerals * numerals, "{passed}");
         assert!(

@@ -7,7 +7,7 @@
 //! built-in category, and at most 0.5% false positives per category and over
 //! all look-alike lines.
 
-use customs_filter::detect::decimal_digit;
+use customs_filter::detect::{chinese_numeral, decimal_digit};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -471,13 +471,13 @@ fn decode_escapes(s: &str) -> String {
 }
 
 /// Folds what people use to hide a value: full-width forms, other scripts'
-/// digits (with the filter's own table: the run through Envoy checks them
-/// with Python's Unicode data instead), invisible characters, odd spaces and
-/// dashes; then lower case.
+/// digits and Chinese numerals, each alone too (with the filter's own tables:
+/// the run through Envoy checks them with Python's Unicode data instead),
+/// invisible characters, odd spaces and dashes; then lower case.
 fn fold(s: &str) -> String {
     s.chars()
         .filter_map(|c| {
-            if let Some(d) = decimal_digit(c) {
+            if let Some(d) = decimal_digit(c).or_else(|| chinese_numeral(c)) {
                 return Some(char::from(b'0' + d));
             }
             match c {

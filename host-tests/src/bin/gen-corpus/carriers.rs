@@ -14,13 +14,14 @@ const EN: &[&str] = &[
     "Extract every field from this note as JSON: name Chen Jie; {n} {v}; city Shanghai.",
 ];
 
-/// Chinese sentences where spaces or punctuation stand around the value.
+/// Chinese sentences where spaces or punctuation stand around the value; each
+/// ends in punctuation, as sentences are joined without spaces.
 const ZH: &[&str] = &[
     "你好，请把我账户上的{n}更新为 {v} ，周五结算前处理一下。",
     "客户回复说：“我的{n}是 {v} ”，请帮忙查一下订单失败的原因。",
     "请总结这个工单。提交人：陈杰。{n}：{v}。问题：十天了还没收到退款。",
     "把下面这句翻译成英文：我们登记的{n}是 {v} ，请确认。",
-    "这是昨晚的日志：level=error field={n} value={v} retries=3",
+    "这是昨晚的日志：level=error field={n} value={v} retries=3。",
     "帮我写一封回复，确认我们已把 {v} 记为本案的{n}。",
     "{v} 看起来像正确的{n}吗？是从注册表单里提交的。",
     "从这段备注中提取所有字段并输出JSON：姓名 陈杰；{n} {v}；城市 上海。",

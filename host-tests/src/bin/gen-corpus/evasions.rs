@@ -13,6 +13,7 @@ pub const EVASIONS: &[&str] = &[
     "separators",
     "cjk_adjacent",
     "script_digits",
+    "chinese_numerals",
 ];
 
 /// The zeros of the digit scripts `script_digits` writes in: Arabic-Indic,
@@ -25,6 +26,27 @@ pub fn script_digits(s: &str, rng: &mut Rng) -> String {
     s.chars()
         .map(|c| match c.to_digit(10) {
             Some(d) => char::from_u32(zero + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// The Chinese numerals `chinese_numerals` writes in, for 0 to 9: everyday
+/// ones, everyday with `零` and `幺` (one, as phone numbers are read out), and
+/// the financial forms, simplified and traditional.
+const NUMERAL_STYLES: [[char; 10]; 4] = [
+    ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'],
+    ['零', '幺', '二', '三', '四', '五', '六', '七', '八', '九'],
+    ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'],
+    ['零', '壹', '貳', '參', '肆', '伍', '陸', '柒', '捌', '玖'],
+];
+
+/// Every ASCII digit of `s` written as a Chinese numeral, in one style.
+pub fn chinese_numerals(s: &str, rng: &mut Rng) -> String {
+    let style = rng.pick(&NUMERAL_STYLES);
+    s.chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => style[d as usize],
             None => c,
         })
         .collect()

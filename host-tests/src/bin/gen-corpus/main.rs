@@ -61,13 +61,18 @@ struct Label {
 const GROUPED: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "iban"];
 
 /// Categories whose values are mostly digits, which people may write in
-/// another script's digits.
+/// another script's digits or in Chinese numerals.
 const NUMERIC: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "ipv4"];
 
 /// How many look-alike lines per kind and evasion.
 const PER_LOOKALIKE: usize = 5;
 /// How many lines hold several values.
 const MIXED_LINES: usize = 100;
+
+/// Whether lines under `evasion` are Chinese sentences.
+fn chinese(evasion: &str) -> bool {
+    evasion == "cjk_adjacent" || evasion == "chinese_numerals"
+}
 
 /// A value written under `evasion`: the text that goes into the sentence.
 fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
@@ -91,6 +96,10 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
         "script_digits" => {
             let base = grouped(rng, 1);
             evasions::script_digits(&base, rng)
+        }
+        "chinese_numerals" => {
+            let base = grouped(rng, 1);
+            evasions::chinese_numerals(&base, rng)
         }
         "json_escape" | "cjk_adjacent" => grouped(rng, 1),
         _ => value.plain.clone(),
@@ -173,11 +182,12 @@ impl Generator {
                 if evasion == "separators" && !GROUPED.contains(&category) {
                     continue;
                 }
-                if evasion == "script_digits" && !NUMERIC.contains(&category) {
+                let numeric = ["script_digits", "chinese_numerals"].contains(&evasion);
+                if numeric && !NUMERIC.contains(&category) {
                     continue;
                 }
                 for pi in 0..self.places.len() {
-                    let lang = if evasion == "cjk_adjacent" || (ci + ei + pi) % 2 == 1 {
+                    let lang = if chinese(evasion) || (ci + ei + pi) % 2 == 1 {
                         "zh"
                     } else {
                         "en"
@@ -204,7 +214,7 @@ impl Generator {
         for (ki, &(kind, en, zh)) in lookalikes::KINDS.iter().enumerate() {
             for (ei, &evasion) in EVASIONS.iter().enumerate() {
                 for j in 0..PER_LOOKALIKE {
-                    let lang = if evasion == "cjk_adjacent" || (ki + ei + j) % 2 == 1 {
+                    let lang = if chinese(evasion) || (ki + ei + j) % 2 == 1 {
                         "zh"
                     } else {
                         "en"
@@ -239,7 +249,7 @@ impl Generator {
             let digits = v.plain.bytes().filter(u8::is_ascii_digit).count();
             let fits = match evasion {
                 "separators" => v.separated.is_some(),
-                "script_digits" => digits * 2 >= v.plain.len(),
+                "script_digits" | "chinese_numerals" => digits * 2 >= v.plain.len(),
                 _ => true,
             };
             if fits {
