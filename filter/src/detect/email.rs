@@ -3,6 +3,12 @@
 //! From each `@` the scanner reads the local part leftwards and the domain
 //! rightwards, each within its RFC length limit (64 and 253), so no byte is read
 //! more than a bounded number of times however many `@` the text holds.
+//!
+//! Letters of the Latin, Greek and Cyrillic scripts beyond ASCII belong to an
+//! address (`müller@bücher.de`, an internationalised address, or `ann@exаmple.com`
+//! with a Cyrillic `а`): stopping at them left `mü` of the first before the
+//! placeholder and the second whole. Chinese characters do not: Chinese text
+//! runs on into an address without a space (`联系我zhang@example.cn谢谢`).
 
 use super::bytes::{at, class, is, ALPHA, DIGIT, DOMAIN, LOCAL};
 
@@ -12,11 +18,18 @@ const MAX_DOMAIN: usize = 253;
 /// The span of the address around the `@` at `sign`, if there is one.
 pub(crate) fn email(t: &[u8], sign: usize) -> Option<(usize, usize)> {
     let mut start = sign;
-    while start > 0 && is(t, start - 1, LOCAL) {
+    loop {
+        let step = if start > 0 && is(t, start - 1, LOCAL) {
+            1
+        } else if start > 1 && is_letter(at(t, start - 2), at(t, start - 1)) {
+            2
+        } else {
+            break;
+        };
         if sign - start >= MAX_LOCAL {
             return None;
         }
-        start -= 1;
+        start -= step;
     }
     while start < sign && at(t, start) == b'.' {
         start += 1;
@@ -26,17 +39,38 @@ pub(crate) fn email(t: &[u8], sign: usize) -> Option<(usize, usize)> {
     }
     let first = sign + 1;
     let mut end = first;
-    while is(t, end, DOMAIN) {
+    loop {
+        let step = if is(t, end, DOMAIN) {
+            1
+        } else if is_letter(at(t, end), at(t, end + 1)) {
+            2
+        } else {
+            break;
+        };
         if end - first >= MAX_DOMAIN {
             return None;
         }
-        end += 1;
+        end += step;
     }
     // A sentence may end right after the address.
     while end > first && matches!(at(t, end - 1), b'.' | b'-') {
         end -= 1;
     }
     domain(t.get(first..end)?).then_some((start, end))
+}
+
+/// Whether `lead`, `next` encode a letter of U+00C0..U+052F (Latin-1 letters,
+/// Latin Extended, combining marks, Greek, Cyrillic) other than `×` and `÷`.
+fn is_letter(lead: u8, next: u8) -> bool {
+    (0xC3..=0xD4).contains(&lead)
+        && (0x80..=0xBF).contains(&next)
+        && !(lead == 0xC3 && (next == 0x97 || next == 0xB7))
+}
+
+/// Whether `b` may be part of a label: an ASCII letter or digit, or a byte of
+/// a letter [`is_letter`] let into the domain.
+fn label_byte(b: u8) -> bool {
+    class(b) & (ALPHA | DIGIT) != 0 || b >= 0x80
 }
 
 /// At least two labels of 1 to 63 letters, digits or inner dashes; a top-level
@@ -52,12 +86,8 @@ fn domain(d: &[u8]) -> bool {
         labels += 1;
         last = label;
     }
-    let tld_letter = last.iter().any(|&b| class(b) & ALPHA != 0);
-    let tld_ok = last.len() >= 2
-        && tld_letter
-        && last
-            .iter()
-            .all(|&b| class(b) & (ALPHA | DIGIT) != 0 || b == b'-');
+    let tld_letter = last.iter().any(|&b| class(b) & ALPHA != 0 || b >= 0x80);
+    let tld_ok = last.len() >= 2 && tld_letter && last.iter().all(|&b| label_byte(b) || b == b'-');
     labels >= 2 && tld_ok
 }
 
@@ -92,6 +122,14 @@ mod tests {
             ("mailto:x@y.org", "x@y.org"),
             ("13812345678@163.com", "13812345678@163.com"),
             ("user@xn--fiqs8s.xn--fiqz9s", "user@xn--fiqs8s.xn--fiqz9s"),
+            // Other alphabets' letters, in the local part and the domain.
+            ("an müller@example.de.", "müller@example.de"),
+            ("ann@bücher.de", "ann@bücher.de"),
+            ("a: ann@ex\u{430}mple.com", "ann@ex\u{430}mple.com"),
+            ("b: \u{430}nn@example.com", "\u{430}nn@example.com"),
+            ("иван@пример.рф,", "иван@пример.рф"),
+            ("«zoë@exämple.fr»", "zoë@exämple.fr"),
+            ("josé.garcía@correo.es×", "josé.garcía@correo.es"),
         ];
         for (text, span) in cases {
             expect_only(text, "email", span);
@@ -112,6 +150,8 @@ mod tests {
             "follow @someone on social media",
             "git@github",
             "name @ example dot com",
+            "a@b.c×d",
+            "user@例子.中国",
         ]);
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(find(&long_local).is_empty());
