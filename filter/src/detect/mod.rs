@@ -47,6 +47,7 @@ mod ids;
 mod ipv6;
 mod normalize;
 mod numbers;
+mod numerals;
 mod prefilter;
 mod scanner;
 mod secrets;
@@ -55,5 +56,6 @@ mod secrets;
 mod testing;
 
 pub use category::{Category, BUILTIN_CATEGORIES};
-pub use normalize::{chinese_numeral, decimal_digit};
+pub use normalize::decimal_digit;
+pub use numerals::chinese_numeral;
 pub use scanner::{CustomPattern, Dictionary, Finding, Scanner, ScannerConfig};
