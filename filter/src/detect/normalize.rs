@@ -9,7 +9,9 @@
 //! Chinese numerals (`一三八〇〇一三八〇〇〇`) are digits to a model too, but `一`
 //! alone is the commonest character of Chinese prose: they fold only where two
 //! or more make a number (in a row, or in groups joined by spaces, dashes,
-//! dots or parentheses), found by a search of their own (`super::numerals`).
+//! dots or parentheses), found by a search of their own (`super::numerals`),
+//! and not where they touch ASCII digits (`13800138000三四点`: a number, then
+//! a word).
 
 use std::borrow::Cow;
 
@@ -261,6 +263,19 @@ impl<'a> Normalized<'a> {
             i = found;
             if pair == Some(i) {
                 let (run, end) = numerals_in_row(original, i);
+                // Numerals touching ASCII digits are words after a number
+                // (`13800138000三四点打给我`): read as digits, they would make the
+                // number longer and hide it.
+                let touches_digits = i
+                    .checked_sub(1)
+                    .and_then(|b| bytes.get(b))
+                    .is_some_and(u8::is_ascii_digit)
+                    || bytes.get(end).is_some_and(u8::is_ascii_digit);
+                if run > 0 && touches_digits {
+                    // Past the whole run: no part of it is a number of its own.
+                    i = end;
+                    continue;
+                }
                 if run >= 2 || (run == 1 && next_group(original, end).is_some()) {
                     i = out.numerals(i, run);
                     // The number's further groups, one numeral or more each
@@ -347,7 +362,12 @@ mod tests {
             // Chinese numerals in a row are digits; one alone is a word.
             ("一三八〇〇一三八〇〇〇", "13800138000"),
             ("电话：幺三八 〇〇一三-捌〇〇〇。", "电话:138 0013-8000。"),
-            ("138〇〇138零零零", "13800138000"),
+            ("138〇〇138零零零", "138〇〇138零零零"),
+            ("13800138000三四点", "13800138000三四点"),
+            ("一二13800138000", "一二13800138000"),
+            // `中` passes the numeral search's byte test; next to a digit it
+            // must not stop the fold of what follows.
+            ("5中１３８ 5中一二 一二", "5中138 5中12 12"),
             ("壹贰叁肆伍陆柒捌玖 貳參陸", "123456789 236"),
             ("一个人、第三次、十一月", "一个人、第三次、十一月"),
             ("13800138000一个", "13800138000一个"),
