@@ -116,13 +116,6 @@ pub(crate) struct Normalized<'a> {
     pieces: Vec<Piece>,
 }
 
-fn min_some(a: Option<usize>, b: Option<usize>) -> Option<usize> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// A further group of a number at byte `at` of `text`: one or two joining
 /// characters (space, dash, dot, parenthesis, or ones that fold to them),
 /// then numerals. Where the numerals start, and how many there are.
@@ -181,6 +174,37 @@ impl<'a> Out<'a> {
             self.text.push(char::from(b));
         }
         self.done = at + len;
+    }
+
+    /// Reads the numerals from `at` (where the pair search stopped): folds
+    /// them if they make a number, passes over them if they touch ASCII
+    /// digits; returns where they end, or `None` for a character that only
+    /// looked like a numeral, or a lone numeral, to be read as any other.
+    fn number(&mut self, at: usize) -> Option<usize> {
+        let (run, end) = numerals_in_row(self.original, at);
+        let bytes = self.original.as_bytes();
+        // Numerals touching ASCII digits are words after a number
+        // (`13800138000三四点打给我`): read as digits, they would make the
+        // number longer and hide it. No part of the run is a number of its own.
+        let touches_digits = at
+            .checked_sub(1)
+            .and_then(|b| bytes.get(b))
+            .is_some_and(u8::is_ascii_digit)
+            || bytes.get(end).is_some_and(u8::is_ascii_digit);
+        if run > 0 && touches_digits {
+            return Some(end);
+        }
+        if run < 2 && (run == 0 || next_group(self.original, end).is_none()) {
+            return None;
+        }
+        let mut i = self.numerals(at, run);
+        // The number's further groups, one numeral or more each
+        // (`一九二.一六八.一.二三`, `+壹 (柒叁叁) 捌肆玖`).
+        while let Some((start, run)) = next_group(self.original, i) {
+            self.fold_joint(i, start);
+            i = self.numerals(start, run);
+        }
+        Some(i)
     }
 
     /// Folds the characters joining two groups of a number, `at..end`.
@@ -257,33 +281,13 @@ impl<'a> Normalized<'a> {
             if pair.is_some_and(|p| p < i) {
                 pair = next_numeral_pair(bytes, i);
             }
-            let Some(found) = min_some(fold_at, pair) else {
+            let Some(found) = fold_at.into_iter().chain(pair).min() else {
                 break;
             };
             i = found;
             if pair == Some(i) {
-                let (run, end) = numerals_in_row(original, i);
-                // Numerals touching ASCII digits are words after a number
-                // (`13800138000三四点打给我`): read as digits, they would make the
-                // number longer and hide it.
-                let touches_digits = i
-                    .checked_sub(1)
-                    .and_then(|b| bytes.get(b))
-                    .is_some_and(u8::is_ascii_digit)
-                    || bytes.get(end).is_some_and(u8::is_ascii_digit);
-                if run > 0 && touches_digits {
-                    // Past the whole run: no part of it is a number of its own.
+                if let Some(end) = out.number(i) {
                     i = end;
-                    continue;
-                }
-                if run >= 2 || (run == 1 && next_group(original, end).is_some()) {
-                    i = out.numerals(i, run);
-                    // The number's further groups, one numeral or more each
-                    // (`一九二.一六八.一.二三`, `+壹 (柒叁叁) 捌肆玖`).
-                    while let Some((start, run)) = next_group(original, i) {
-                        out.fold_joint(i, start);
-                        i = out.numerals(start, run);
-                    }
                     continue;
                 }
             }
