@@ -161,6 +161,15 @@ impl Json {
         self.to_string_compact().into_bytes()
     }
 
+    /// The same, into a buffer of `capacity` bytes from the start: a body
+    /// written again after redaction is about as long as it came, and growing
+    /// the buffer from nothing would copy it a dozen times.
+    pub fn to_bytes_with_capacity(&self, capacity: usize) -> Vec<u8> {
+        let mut out = String::with_capacity(capacity);
+        write::write(self, &mut out);
+        out.into_bytes()
+    }
+
     pub fn to_string_compact(&self) -> String {
         let mut out = String::new();
         write::write(self, &mut out);

@@ -8,10 +8,11 @@ use super::literals::Literals;
 use super::rules::{Action, RedactRules};
 use super::walk::{self, Slot};
 use crate::api::Shape;
-use crate::detect::{Finding, Scanner};
+use crate::detect::{Category, Finding, Scanner};
 use crate::json::{self, Json};
 use crate::keyed;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// What redaction did to one request. Holds raw values only in `pseudonyms`
 /// (needed to restore answers) and in the placeholder map; neither is ever logged.
@@ -29,16 +30,25 @@ pub struct RequestRedaction {
     /// holds a few findings, and these cost no hashing and no rehashing.)
     placeholders: BTreeMap<String, Placeholders>,
     /// Every value replaced, with its category and replacement, for the sweep
-    /// that replaces its other verbatim occurrences.
-    replaced: Vec<(String, String, String)>,
-    replaced_values: BTreeSet<String>,
+    /// that replaces its other verbatim occurrences. A value and its
+    /// placeholder are copied out of the text once and shared (`Rc`) by these
+    /// maps: a request's bookkeeping was most of its allocations.
+    replaced: Vec<Replaced>,
+    replaced_values: BTreeSet<Rc<str>>,
+}
+
+#[derive(Debug)]
+struct Replaced {
+    value: Rc<str>,
+    category: Category,
+    replacement: Rc<str>,
 }
 
 /// One category's placeholders within a request: `[EMAIL_1]`, `[EMAIL_2]`...
 #[derive(Debug, Default)]
 struct Placeholders {
     given: u32,
-    by_value: BTreeMap<String, String>,
+    by_value: BTreeMap<Rc<str>, Rc<str>>,
 }
 
 impl RequestRedaction {
@@ -90,11 +100,11 @@ impl Redactor<'_> {
         if state.replaced.is_empty() {
             return;
         }
-        let values: Vec<&str> = state.replaced.iter().map(|(v, _, _)| v.as_str()).collect();
+        let values: Vec<&str> = state.replaced.iter().map(|r| &*r.value).collect();
         let Some(literals) = Literals::new(&values) else {
             return;
         };
-        let replacements: Vec<&str> = state.replaced.iter().map(|(_, _, r)| r.as_str()).collect();
+        let replacements: Vec<&str> = state.replaced.iter().map(|r| &*r.replacement).collect();
         let mut extra: Vec<usize> = Vec::new();
         let mut replace = |text: &mut String| -> bool {
             let Some((new, matches)) = literals.replace_all(text, &replacements) else {
@@ -131,9 +141,9 @@ impl Redactor<'_> {
             }
         }
         for i in extra {
-            if let Some((_, category, _)) = state.replaced.get(i) {
-                let category = category.clone();
-                state.count(&category);
+            if let Some(replaced) = state.replaced.get(i) {
+                let category = replaced.category.clone();
+                state.count(category.name());
             }
         }
     }
@@ -221,29 +231,35 @@ impl Redactor<'_> {
             if self.answer_side && matches!(action, Action::Block | Action::Pseudonymize) {
                 action = Action::Redact;
             }
+            // A value replaced for the first time is copied out of the text
+            // once, here, and shared by the maps that remember it.
+            let new_value = (!matches!(action, Action::Report | Action::Block)
+                && !state.replaced_values.contains(value))
+            .then(|| Rc::<str>::from(value));
             let replacement = match action {
                 Action::Report => None,
                 Action::Block => {
                     state.blocked.get_or_insert_with(|| category.to_string());
                     None
                 }
-                Action::Mask => Some(mask(value, self.rules.mask_keep)),
-                Action::Hash => Some(self.hashed(category, value)),
+                Action::Mask => Some(Rc::from(mask(value, self.rules.mask_keep))),
+                Action::Hash => Some(Rc::from(self.hashed(category, value))),
                 Action::Redact | Action::Pseudonymize => Some(placeholder(
                     state,
                     category,
                     value,
+                    new_value.as_ref(),
                     action == Action::Pseudonymize,
                 )),
             };
             if let Some(replacement) = replacement {
-                if !state.replaced_values.contains(value) {
-                    state.replaced_values.insert(value.to_string());
-                    state.replaced.push((
-                        value.to_string(),
-                        category.to_string(),
-                        replacement.clone(),
-                    ));
+                if let Some(value) = new_value {
+                    state.replaced_values.insert(Rc::clone(&value));
+                    state.replaced.push(Replaced {
+                        value,
+                        category: f.category.clone(),
+                        replacement: Rc::clone(&replacement),
+                    });
                 }
                 out.push_str(before);
                 out.push_str(&replacement);
@@ -273,13 +289,27 @@ impl Redactor<'_> {
 
 /// `[EMAIL_1]`: the same value of a category gets the same placeholder within a
 /// request.
-fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restore: bool) -> String {
+/// `shared` is `value` already copied out, if the caller holds it.
+fn placeholder(
+    state: &mut RequestRedaction,
+    category: &str,
+    value: &str,
+    shared: Option<&Rc<str>>,
+    restore: bool,
+) -> Rc<str> {
     // Looked up by reference: nothing is copied for a value seen before.
     let seen = state.placeholders.get(category);
     if let Some(existing) = seen.and_then(|given| given.by_value.get(value)) {
-        return existing.clone();
+        return Rc::clone(existing);
     }
-    let given = state.placeholders.entry(category.to_string()).or_default();
+    let key = match shared.or_else(|| state.replaced_values.get(value)) {
+        Some(key) => Rc::clone(key),
+        None => Rc::from(value),
+    };
+    let given = match state.placeholders.get_mut(category) {
+        Some(given) => given,
+        None => state.placeholders.entry(category.to_string()).or_default(),
+    };
     given.given = given.given.saturating_add(1);
     let mut p = String::with_capacity(category.len() + 8);
     p.push('[');
@@ -287,10 +317,11 @@ fn placeholder(state: &mut RequestRedaction, category: &str, value: &str, restor
     p.push('_');
     json::push_decimal(&mut p, u64::from(given.given));
     p.push(']');
-    given.by_value.insert(value.to_string(), p.clone());
     if restore {
         state.pseudonyms.push((p.clone(), value.to_string()));
     }
+    let p: Rc<str> = Rc::from(p);
+    given.by_value.insert(key, Rc::clone(&p));
     p
 }
 

@@ -102,7 +102,7 @@ const IN_TEXTS: Reach = Reach {
 /// `Shape::Unknown` every string leaf of the document is a slot (the policy's
 /// `inspect` choice).
 pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(32);
     if shape == Shape::Unknown {
         leaves(body, false, &mut out);
         return out;
@@ -128,7 +128,8 @@ pub fn text_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
 /// customs itself reads after redaction (`stream`, `stream_options`): not
 /// offered.
 pub fn border_slots(shape: Shape, body: &mut Json) -> Vec<Slot<'_>> {
-    let mut out = Vec::new();
+    // A chat request has a dozen or two: room for them without regrowing.
+    let mut out = Vec::with_capacity(32);
     if shape == Shape::Unknown || !matches!(body, Json::Object(_)) {
         collect(body, EVERYTHING, &mut out);
         return out;

@@ -122,7 +122,7 @@ fn tag(prefix: &str, name: &str) -> String {
 /// Tags are built on every request: plain pushes, as the formatting machinery
 /// costs several times more inside the `.wasm`.
 fn pairs<'a>(items: impl IntoIterator<Item = (&'a str, u64)>) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
     for (i, (name, n)) in items.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
