@@ -18,6 +18,7 @@ pub mod caps;
 mod cjk_pairs;
 pub mod config;
 pub mod estimate;
+mod languages;
 mod record;
 pub mod store;
 
