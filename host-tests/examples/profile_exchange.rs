@@ -9,10 +9,8 @@
 
 use std::time::{Duration, Instant};
 
+use customs_host::bench::{request_headers, ANSWER};
 use customs_host::{Host, Plugin, Response};
-
-/// The far side's fixed answer in the Envoy benchmark (envoy/bench/far.yaml).
-const ANSWER: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted. I will follow up by e-mail."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":9,"total_tokens":521,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,17 +27,7 @@ fn main() -> anyhow::Result<()> {
     host.echo_logs(false);
     let worker = host.plugin(plugin).start_vm()?;
     let length = body.len().to_string();
-    let headers = [
-        (":authority", "127.0.0.1:10000"),
-        (":path", "/v1/chat/completions"),
-        (":method", "POST"),
-        (":scheme", "http"),
-        ("content-length", length.as_str()),
-        ("content-type", "application/json"),
-        ("authorization", "Bearer sk-bench-client-key"),
-        ("x-forwarded-proto", "http"),
-        ("x-request-id", "5f1c3c47-8d0e-4a39-9f59-6c4a8f0d2b11"),
-    ];
+    let headers = request_headers(&length);
     let answer = Response::new(200)
         .header("content-type", "application/json")
         .body(ANSWER);

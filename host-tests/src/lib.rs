@@ -38,6 +38,7 @@
 //! unknown cluster), foreign functions (NotFound), network (TCP) filters.
 
 pub mod abi;
+pub mod bench;
 mod flow;
 mod handles;
 pub mod headers;

@@ -2,12 +2,13 @@
 //! phase by phase: a request's allocations are a large part of its fixed cost
 //! inside the `.wasm`.
 //!
-//!     cargo run --release -p customs-filter --example count_allocations -- BODY.json [POLICY.json]
+//!     cargo run --release -p customs-host --example count_allocations -- BODY.json [POLICY.json]
 //!
 //! For the places they come from, run it under `valgrind --tool=dhat`.
 
 use customs_filter::engine::{AnswerStream, Ctx, Engine, HeadStep, RequestHead};
 use customs_filter::limits::store::MemoryStore;
+use customs_host::bench::{request_headers, ANSWER};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -36,9 +37,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static COUNTING: Counting = Counting;
 
-/// The far side's fixed answer in the Envoy benchmark (envoy/bench/far.yaml).
-const ANSWER: &[u8] = br#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted. I will follow up by e-mail."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":9,"total_tokens":521,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
-
 /// Allocations since the last call.
 fn since_last() -> usize {
     ALLOCATIONS.swap(0, Relaxed)
@@ -63,16 +61,7 @@ fn main() {
     };
     let store = MemoryStore::new();
     let length = body.len().to_string();
-    let request_headers = [
-        (":authority", "127.0.0.1:10000"),
-        (":path", "/v1/chat/completions"),
-        (":method", "POST"),
-        (":scheme", "http"),
-        ("content-length", length.as_str()),
-        ("content-type", "application/json"),
-        ("authorization", "Bearer sk-bench-client-key"),
-        ("x-request-id", "5f1c3c47-8d0e-4a39-9f59-6c4a8f0d2b11"),
-    ];
+    let sent = request_headers(&length);
     let answer_headers: Vec<(String, String)> =
         [(":status", "200"), ("content-type", "application/json")]
             .iter()
@@ -80,7 +69,7 @@ fn main() {
             .collect();
     // The second exchange is the one reported: the first fills lazily built state.
     for round in 0..2 {
-        let headers = request_headers
+        let headers = sent
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
@@ -101,7 +90,7 @@ fn main() {
         let plan = engine.on_answer_head(&mut exchange, 200, &answer_headers, &store, 2);
         phases.push(("answer head", since_last()));
         drop(plan);
-        let edited = engine.on_answer_body(&mut exchange, ANSWER);
+        let edited = engine.on_answer_body(&mut exchange, ANSWER.as_bytes());
         phases.push(("answer body", since_last()));
         drop(edited);
         let out = engine.finish(&mut exchange, &AnswerStream::default(), &store, 3);
