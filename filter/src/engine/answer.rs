@@ -118,7 +118,7 @@ impl Engine {
         }
         let mut doc = json::parse(body, self.max_depth()).ok()?;
         let changed = self.restore_and_scan(exchange, &mut doc);
-        changed.then(|| doc.to_bytes())
+        changed.then(|| doc.to_bytes_like(body))
     }
 
     /// One chunk of an SSE answer: the bytes to send on now.

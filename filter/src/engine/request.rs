@@ -147,8 +147,7 @@ impl Engine {
         if !found.pseudonyms.is_empty() {
             exchange.restorer = Some(Restorer::new(&found.pseudonyms));
         }
-        // Placeholders are about as long as what they replace: room for a few more.
-        let new_body = changed.then(|| doc.to_bytes_with_capacity(body.len().saturating_add(256)));
+        let new_body = changed.then(|| doc.to_bytes_like(body));
         let mut edits = head_edits.removals;
         edits.extend(head_edits.replacements);
         Verdict::Forward(self.forward(head, exchange, new_body, body, ctx, edits))

@@ -161,11 +161,12 @@ impl Json {
         self.to_string_compact().into_bytes()
     }
 
-    /// The same, into a buffer of `capacity` bytes from the start: a body
-    /// written again after redaction is about as long as it came, and growing
-    /// the buffer from nothing would copy it a dozen times.
-    pub fn to_bytes_with_capacity(&self, capacity: usize) -> Vec<u8> {
-        let mut out = String::with_capacity(capacity);
+    /// The same for a body parsed from `original` and edited: written into a
+    /// buffer sized like the original from the start (placeholders are about
+    /// as long as what they replace; a little room for more), since growing it
+    /// from nothing would copy it a dozen times.
+    pub fn to_bytes_like(&self, original: &[u8]) -> Vec<u8> {
+        let mut out = String::with_capacity(original.len().saturating_add(256));
         write::write(self, &mut out);
         out.into_bytes()
     }
