@@ -23,6 +23,14 @@ fn exact(text: &str) -> u32 {
     o200k().encode_ordinary(text).len() as u32
 }
 
+/// The German samples, kept apart from the main corpus (looser bounds).
+const GERMAN: &str = include_str!("../../../corpus/estimator/de.txt");
+
+/// A corpus file's samples, separated by `%%` lines.
+fn samples(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\n%%\n")
+}
+
 /// The corpus: (language, samples). Samples in a file are separated by `%%` lines.
 fn corpus() -> Vec<(&'static str, Vec<String>)> {
     let files = [
@@ -34,7 +42,7 @@ fn corpus() -> Vec<(&'static str, Vec<String>)> {
     ];
     let mut sets: Vec<(&str, Vec<String>)> = files
         .iter()
-        .map(|(name, text)| (*name, text.split("\n%%\n").map(str::to_string).collect()))
+        .map(|(name, text)| (*name, samples(text).map(str::to_string).collect()))
         .collect();
     sets.push(("generated", generated_mixed(&sets)));
     sets
@@ -98,12 +106,7 @@ fn within_ten_percent_of_o200k_on_the_corpus() {
 #[test]
 fn european_languages_within_bounds() {
     let files = [
-        (
-            "de",
-            include_str!("../../../corpus/estimator/de.txt"),
-            10.0,
-            20.0,
-        ),
+        ("de", GERMAN, 10.0, 20.0),
         (
             "fr",
             include_str!("../../../corpus/estimator/fr.txt"),
@@ -125,8 +128,7 @@ fn european_languages_within_bounds() {
     ];
     let mut failures = Vec::new();
     for (language, text, mean_bound, worst_bound) in files {
-        let samples: Vec<&str> = text.split("\n%%\n").collect();
-        let counted: Vec<(&str, u32)> = samples.iter().map(|s| (*s, exact(s))).collect();
+        let counted: Vec<(&str, u32)> = samples(text).map(|s| (s, exact(s))).collect();
         let report = accuracy_report(&counted, TokenizerFamily::OpenAi);
         println!(
             "{language:10} samples {:3}  mean |err| {:4.1}%  worst {:4.1}%  bias {:+4.1}%",
@@ -143,9 +145,8 @@ fn european_languages_within_bounds() {
 /// percent, and the factor is what brings it within bounds.
 #[test]
 fn the_german_factor_is_what_closes_the_gap() {
-    let text = include_str!("../../../corpus/estimator/de.txt");
     let (mut exact_total, mut with, mut without) = (0u64, 0u64, 0u64);
-    for sample in text.split("\n%%\n") {
+    for sample in samples(GERMAN) {
         exact_total += u64::from(exact(sample));
         let mut counter = TokenCounter::new(TokenizerFamily::OpenAi);
         counter.push(sample);
@@ -219,10 +220,7 @@ fn small_pieces_match_exactly() {
 #[test]
 fn streaming_equals_whole_at_every_split() {
     // German too: its count carries the umlauts seen so far across pieces.
-    let german: Vec<String> = include_str!("../../../corpus/estimator/de.txt")
-        .split("\n%%\n")
-        .map(str::to_string)
-        .collect();
+    let german: Vec<String> = samples(GERMAN).map(str::to_string).collect();
     for samples in corpus().into_iter().map(|(_, s)| s).chain([german]) {
         for sample in samples.iter().take(3) {
             let whole = estimate_tokens(sample, TokenizerFamily::OpenAi);
