@@ -375,6 +375,7 @@ fn every_category() -> Vec<(&'static str, String, String)> {
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ODc2NTQzMjEiLCJuYW1lIjoiTGVhayBWaWN0aW0ifQ.7Pq0Jb4cKz2xv1LrQyYdQm3Nn5Xw8eT6uA9sD0fGhIk".into(),
             "bearer {}",
         ),
+        ("credential", "Pa55-w0rd!x".into(), "DB_PASSWORD={}"),
     ];
     assert_eq!(
         values.len(),

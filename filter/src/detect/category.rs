@@ -27,6 +27,7 @@ pub enum Category {
     StripeKey,
     PrivateKey,
     Jwt,
+    Credential,
     /// A dictionary or pattern category defined by the policy.
     Custom(Arc<str>),
 }
@@ -51,6 +52,7 @@ pub const BUILTIN_CATEGORIES: &[Category] = &[
     Category::StripeKey,
     Category::PrivateKey,
     Category::Jwt,
+    Category::Credential,
 ];
 
 impl Category {
@@ -79,6 +81,7 @@ impl Category {
             Category::StripeKey => "stripe_key",
             Category::PrivateKey => "private_key",
             Category::Jwt => "jwt",
+            Category::Credential => "credential",
             Category::Custom(name) => name,
         }
     }
@@ -120,6 +123,7 @@ impl Category {
                 | Category::StripeKey
                 | Category::PrivateKey
                 | Category::Jwt
+                | Category::Credential
         )
     }
 
@@ -134,10 +138,14 @@ impl Category {
     }
 
     /// How much a finding of this category is trusted when two overlap:
-    /// secrets, then checksummed identifiers, then the rest.
+    /// secrets known by their shape, then a credential known only by its
+    /// name (`API_KEY=sk-...` is an OpenAI key), then checksummed
+    /// identifiers, then the rest.
     pub(crate) fn strength(&self) -> u8 {
-        if self.is_secret() {
+        if *self == Category::Credential {
             2
+        } else if self.is_secret() {
+            3
         } else if self.is_checksummed() {
             1
         } else {
@@ -167,6 +175,7 @@ impl Category {
             Category::StripeKey => 15,
             Category::PrivateKey => 16,
             Category::Jwt => 17,
+            Category::Credential => 18,
             Category::Custom(_) => return 0,
         };
         1 << index
@@ -212,7 +221,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(BUILTIN_CATEGORIES.len(), 18);
+        assert_eq!(BUILTIN_CATEGORIES.len(), 19);
         let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
@@ -220,7 +229,7 @@ mod tests {
             assert_eq!(bits & c.bit(), 0, "{c}");
             bits |= c.bit();
         }
-        assert_eq!(bits.count_ones(), 18);
+        assert_eq!(bits.count_ones(), 19);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());
@@ -241,6 +250,7 @@ mod tests {
             ("openai_key", "secret"),
             ("private_key", "secret"),
             ("jwt", "secret"),
+            ("credential", "secret"),
         ];
         for (name, class) in cases {
             assert_eq!(

@@ -14,7 +14,8 @@
 //!   over the normalised text (`scanner`). A quick loop skips to the next byte
 //!   that can start something: a digit starts the number parser (`numbers`) or,
 //!   inside a word, the IBAN and credit-code checks (`ids`); `@` the e-mail
-//!   scanner; `+` international phones; `:` IPv6; `-`, `_`, `A` and `J` the
+//!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
+//!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
 //!   There is no regular expression per category, and no scanner reads a byte
 //!   more than a small constant number of times, whatever the input.
@@ -41,6 +42,7 @@ mod bytes;
 mod category;
 mod checks;
 mod config;
+mod credentials;
 mod custom;
 mod email;
 mod ids;

@@ -5,7 +5,7 @@ use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYT
 use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
-use super::{email, ids, ipv6, numbers, secrets};
+use super::{credentials, email, ids, ipv6, numbers, secrets};
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
 
@@ -80,7 +80,7 @@ impl Scanner {
         let normalized = Normalized::new(text);
         let t = normalized.as_str();
         let mut found = Vec::new();
-        self.scan_builtins(t.as_bytes(), &mut found);
+        self.scan_builtins(t.as_bytes(), self.enabled, &mut found);
         if let Some(d) = &self.dictionaries {
             d.scan(t, &mut found);
         }
@@ -103,8 +103,7 @@ impl Scanner {
     /// found from their first digit, secrets from the `-` or `_` after their
     /// first word or from their `A` or `J`. After a finding the pass resumes at
     /// its end.
-    fn scan_builtins(&self, t: &[u8], out: &mut Vec<Candidate>) {
-        let on = self.enabled;
+    fn scan_builtins(&self, t: &[u8], on: Enabled, out: &mut Vec<Candidate>) {
         let mut scanned = secrets::Scanned::default();
         let mut i = 0;
         while let Some(next) = next_start(t, i) {
@@ -130,7 +129,11 @@ impl Scanner {
                 b'+' if on.has(&Category::Phone) => {
                     numbers::international_phone(t, i).map(|e| (i, e, Category::Phone))
                 }
-                b':' if on.has(&Category::Ipv6) => self.ipv6_around_colon(t, i),
+                b':' | b'=' => self.credential(t, i, on, out).or_else(|| {
+                    (b == b':' && on.has(&Category::Ipv6))
+                        .then(|| self.ipv6_around_colon(t, i))
+                        .flatten()
+                }),
                 b'-' => on
                     .has(&Category::PrivateKey)
                     .then(|| secrets::private_key(t, i).map(|e| (i, e, Category::PrivateKey)))
@@ -144,11 +147,41 @@ impl Scanner {
             match found {
                 Some(candidate) => {
                     i = candidate.1.max(i + 1);
+                    // A URL's password ends at the `@` before its host: go on
+                    // past it, so that the host is read as itself, not as the
+                    // domain of an e-mail address.
+                    if candidate.2 == Category::Credential && at(t, i) == b'@' {
+                        i += 1;
+                    }
                     out.push(candidate);
                 }
                 None => i += 1,
             }
         }
+    }
+
+    /// A credential whose name or URL ends at the `:` or `=` at `op`. Its value
+    /// is scanned on its own too: a secret of a known shape there
+    /// (`OPENAI_API_KEY=sk-...`) names the finding, and the pass, which goes
+    /// on after the value, reads each byte of it at most twice.
+    fn credential(
+        &self,
+        t: &[u8],
+        op: usize,
+        on: Enabled,
+        out: &mut Vec<Candidate>,
+    ) -> Option<Candidate> {
+        if !on.has(&Category::Credential) {
+            return None;
+        }
+        let (start, end) = credentials::credential(t, op)?;
+        let from = out.len();
+        let value = t.get(start..end).unwrap_or_default();
+        self.scan_builtins(value, on.without(&Category::Credential), out);
+        for inner in out.iter_mut().skip(from) {
+            (inner.0, inner.1) = (inner.0 + start, inner.1 + start);
+        }
+        Some((start, end, Category::Credential))
     }
 
     /// A word that starts with a digit: a number run, an IPv6 address, or a

@@ -97,6 +97,7 @@ pub fn noun(category: &str, lang: &str) -> &'static str {
         "stripe_key" => ("Stripe secret key", "Stripe密钥"),
         "private_key" => ("deploy private key", "部署私钥"),
         "jwt" => ("session token", "会话令牌"),
+        "credential" => ("database login", "数据库登录信息"),
         _ => ("value", "值"),
     };
     if lang == "zh" {

@@ -45,6 +45,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ("long_digit_run", "sequence", "序列"),
     ("hex_and_base64", "checksum", "校验和"),
     ("plus_and_signs", "note", "备注"),
+    ("credential_reference", "database login", "数据库登录信息"),
 ];
 
 fn neg(plain: String) -> Value {
@@ -426,6 +427,21 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 "xoxb-{}",
                 rng.pick(&["notatoken", "placeholder", "your-token-here"])
             )),
+        },
+        // Where a credential would stand, a reference to one kept elsewhere,
+        // a mask, or none at all.
+        "credential_reference" => match rng.below(8) {
+            0 => neg("password: ${DB_PASSWORD}".to_string()),
+            1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
+            2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
+            3 => neg(format!(
+                "postgres://db.internal:{}/orders?sslmode=require",
+                rng.range(5400, 5499)
+            )),
+            4 => neg(r#"{"user": "app", "password": "<your password>"}"#.to_string()),
+            5 => neg("password: ********".to_string()),
+            6 => neg(format!("max_tokens={}", rng.range(16, 4096))),
+            _ => neg("if password == confirm_password:".to_string()),
         },
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);

@@ -24,6 +24,7 @@ pub const CATEGORIES: &[&str] = &[
     "stripe_key",
     "private_key",
     "jwt",
+    "credential",
 ];
 
 /// One value to hide in a request.
@@ -77,6 +78,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "stripe_key" => token(stripe_key(rng)),
         "private_key" => private_key(rng),
         "jwt" => token(jwt(rng)),
+        "credential" => credential(rng),
         other => panic!("no generator for category {other:?}"),
     }
 }
@@ -527,6 +529,55 @@ fn jwt(rng: &mut Rng) -> String {
         b64url(payload.as_bytes()),
         b64url(&rng.bytes(sig_len))
     )
+}
+
+/// A password or secret known only by where it stands: in a URL, after a
+/// name in code, an `.env` file or JSON, or in an `Authorization` header. The
+/// label is the password or secret alone.
+fn credential(rng: &mut Rng) -> Value {
+    // People's passwords: letters and digits with a symbol inside.
+    let len = rng.range(8, 14) as usize;
+    let symbol = rng.pick(&["!", "-", "_", ".", "~", "^", "+"]);
+    let password = format!("{}{symbol}{}", rng.string(BASE62, len), rng.digits(2));
+    let user = rng.pick(&["app", "svc_orders", "admin", "etl", "readonly"]);
+    let host = rng.pick(&["db.internal", "10.8.0.12", "mq.example.cn", "cache-01"]);
+    match rng.below(7) {
+        0 | 1 => {
+            let scheme = rng.pick(&["postgres", "mysql", "redis", "amqp", "mongodb+srv", "https"]);
+            Value::new(
+                format!("{scheme}://{user}:{password}@{host}/prod"),
+                password,
+            )
+        }
+        2 => {
+            let name = rng.pick(&[
+                "DB_PASSWORD",
+                "MYSQL_ROOT_PASSWORD",
+                "SMTP_PASS",
+                "redis.password",
+            ]);
+            Value::new(format!("{name}={password}"), password)
+        }
+        3 => Value::new(
+            format!(r#"{{"user": "{user}", "password": "{password}"}}"#),
+            password,
+        ),
+        4 => {
+            let secret = rng.string(BASE64, 40);
+            let name = rng.pick(&[
+                "AWS_SECRET_ACCESS_KEY",
+                "client_secret",
+                "x-api-key",
+                "AccountKey",
+            ]);
+            Value::new(format!("{name}={secret}"), secret)
+        }
+        5 => {
+            let basic = b64url(format!("{user}:{password}").as_bytes());
+            Value::new(format!("Authorization: Basic {basic}"), basic)
+        }
+        _ => Value::new(format!("password: {password}"), password),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,513 @@
+//! Credentials known by where they stand rather than by their shape: the
+//! password in a URL's user info (`postgres://app:S3cr3t@db/orders`) and the
+//! value given to a credential's name (`DB_PASSWORD=...`, `"client_secret":
+//! "..."`, `Authorization: Basic ...`, `密码：...`).
+//!
+//! The scanner calls [`credential`] at each `:` and `=`. A name counts by how
+//! it ends, case and the separators `_`, `-` and `.` aside
+//! (`AWS_SECRET_ACCESS_KEY`, `x-api-key`, `smtp.password`), so the many
+//! spellings of one name need no list. Only the value is reported: the name,
+//! the scheme, the user and the host stay, so the prompt still reads.
+//!
+//! What keeps prose and code from tripping it:
+//! - a value a program looks up rather than holds: `${DB_PASSWORD}`,
+//!   `%(pw)s`, `<your password>`, `os.environ["PW"]`, `getenv("PW")`,
+//!   `settings.db.password`, `****`, `null`, `true`;
+//! - `==`, `!=`, `<=` and `>=` compare, they do not assign;
+//! - where prose would write it (after `: ` in a sentence, `My password:
+//!   forgotten`), an unquoted word of letters counts only with a digit, a
+//!   symbol or a capital past its first letter, or twelve letters or more; a
+//!   name at the start of a line (YAML, headers, `.env`), a quoted value or
+//!   `=` takes any value of three characters or more;
+//! - a secret, key or token needs eight characters and one of those marks, or
+//!   twenty characters, and no space: `token: expired` stays.
+//!
+//! Every look is bounded: back over at most [`MAX_NAME`] bytes of name, forward
+//! over at most [`MAX_VALUE`] bytes of value unless the value is taken (the
+//! scanner then resumes after it), so no byte is read more than a constant
+//! number of times whatever the input.
+
+use super::bytes::{at, before, class, is, ALNUM, DIGIT, UPPER};
+
+/// How far back a name is read.
+const MAX_NAME: usize = 64;
+/// How far a value is read before it is either taken or not.
+const MAX_VALUE: usize = 256;
+/// How much of a URL's authority (`user:password@host:port`) is read.
+const MAX_AUTHORITY: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Chosen by people: any word may be one.
+    Password,
+    /// Made by machines: long, with digits or symbols.
+    Secret,
+    /// An HTTP `Authorization` value: a scheme word, then the credentials.
+    Authorization,
+}
+
+/// Names by how they end, in lower case without separators; `true` where the
+/// ending must follow a separator (`db_pass`, not `bypass`; `DB_PWD`, not the
+/// shell's `PWD`).
+const NAMES: &[(&[u8], Kind, bool)] = &[
+    (b"password", Kind::Password, false),
+    (b"passwd", Kind::Password, false),
+    (b"passphrase", Kind::Password, false),
+    (b"pass", Kind::Password, true),
+    (b"pwd", Kind::Password, true),
+    (b"secret", Kind::Secret, false),
+    (b"apikey", Kind::Secret, false),
+    (b"accesskey", Kind::Secret, false),
+    (b"secretkey", Kind::Secret, false),
+    (b"privatekey", Kind::Secret, false),
+    (b"accountkey", Kind::Secret, false),
+    (b"token", Kind::Secret, false),
+    (b"authorization", Kind::Authorization, false),
+];
+
+/// Chinese names: password (two words), secret key, token.
+const CHINESE_NAMES: &[(&str, Kind)] = &[
+    ("密码", Kind::Password),
+    ("口令", Kind::Password),
+    ("密钥", Kind::Secret),
+    ("令牌", Kind::Secret),
+];
+
+/// Values that name a type or say there is none, as schemas and examples do.
+const NOT_VALUES: &[&[u8]] = &[
+    b"null",
+    b"none",
+    b"nil",
+    b"true",
+    b"false",
+    b"undefined",
+    b"empty",
+    b"required",
+    b"optional",
+    b"redacted",
+    b"hidden",
+    b"string",
+    b"str",
+    b"text",
+];
+
+/// The credential at the `:` or `=` at `op`: the span of its value.
+pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
+    if at(t, op) == b':' && at(t, op + 1) == b'/' && at(t, op + 2) == b'/' {
+        return url_password(t, op);
+    }
+    let (kind, line_start) = named(t, op)?;
+    let mut v = op + 1;
+    while matches!(at(t, v), b' ' | b'\t') && v - op <= 4 {
+        v += 1;
+    }
+    let spaced = v > op + 1;
+    if kind == Kind::Authorization {
+        return authorization(t, v);
+    }
+    let (start, end, quoted) = value(t, v)?;
+    let value = t.get(start..end)?;
+    if looked_up(value, quoted) {
+        return None;
+    }
+    let taken = match kind {
+        Kind::Password => {
+            let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
+            value.len() >= 3 && (!prose || marked(value) || value.len() >= 12)
+        }
+        Kind::Secret => {
+            value.len() >= 8
+                && (marked(value) || value.len() >= 20)
+                && !value.iter().any(u8::is_ascii_whitespace)
+        }
+        Kind::Authorization => false,
+    };
+    taken.then_some((start, end))
+}
+
+/// The password of `scheme://user:password@host`, at the scheme's colon.
+fn url_password(t: &[u8], colon: usize) -> Option<(usize, usize)> {
+    if !is(t, colon.wrapping_sub(1), ALNUM) {
+        return None;
+    }
+    let from = colon + 3;
+    let mut last_at = None;
+    let mut i = from;
+    while i < t.len() && i - from < MAX_AUTHORITY {
+        match at(t, i) {
+            b'@' => last_at = Some(i),
+            b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'`' | b'<' | b'>' => break,
+            b if b.is_ascii_whitespace() || b >= 0x80 => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    let end = last_at?;
+    let user_info = t.get(from..end)?;
+    let colon = user_info.iter().position(|&b| b == b':')?;
+    let start = from + colon + 1;
+    let password = t.get(start..end)?;
+    (!password.is_empty() && !looked_up(password, true)).then_some((start, end))
+}
+
+/// The kind of the name that ends just before `op` (past a closing quote,
+/// spaces, or the `:` of `:=`), and whether the name starts its line.
+fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
+    if at(t, op) == b'='
+        && (at(t, op + 1) == b'=' || matches!(before(t, op), b'=' | b'!' | b'<' | b'>'))
+    {
+        return None;
+    }
+    let mut end = op;
+    if at(t, op) == b'=' && before(t, end) == b':' {
+        end -= 1;
+    }
+    while matches!(before(t, end), b' ' | b'\t') && op - end < 4 {
+        end -= 1;
+    }
+    if matches!(before(t, end), b'"' | b'\'') {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && end - start < MAX_NAME && is_name_byte(before(t, start)) {
+        start -= 1;
+    }
+    let kind = if start < end {
+        kind_of_name(t.get(start..end)?)?
+    } else {
+        let name = CHINESE_NAMES
+            .iter()
+            .find(|(name, _)| t.get(..end).is_some_and(|b| b.ends_with(name.as_bytes())))?;
+        start = end - name.0.len();
+        name.1
+    };
+    Some((kind, starts_line(t, start)))
+}
+
+fn is_name_byte(b: u8) -> bool {
+    class(b) & ALNUM != 0 || matches!(b, b'_' | b'-' | b'.')
+}
+
+fn is_separator(b: u8) -> bool {
+    matches!(b, b'_' | b'-' | b'.')
+}
+
+/// The kind of a name by its ending, case and separators aside.
+fn kind_of_name(name: &[u8]) -> Option<Kind> {
+    NAMES.iter().find_map(|&(ending, kind, after_separator)| {
+        let mut rest = name;
+        for &want in ending.iter().rev() {
+            while let [head @ .., last] = rest {
+                if !is_separator(*last) {
+                    break;
+                }
+                rest = head;
+            }
+            match rest {
+                [head @ .., last] if last.to_ascii_lowercase() == want => rest = head,
+                _ => return None,
+            }
+        }
+        let fits = !after_separator || rest.last().is_some_and(|&b| is_separator(b));
+        fits.then_some(kind)
+    })
+}
+
+/// Whether only spaces, tabs or a list's `-` stand between the line's start
+/// and `start`.
+fn starts_line(t: &[u8], start: usize) -> bool {
+    let mut i = start;
+    while start - i < MAX_NAME {
+        match before(t, i) {
+            b' ' | b'\t' | b'-' => i -= 1,
+            b'\n' | b'\r' => return true,
+            _ => return i == 0,
+        }
+    }
+    false
+}
+
+/// The value from `v`: quoted (up to its closing quote on the same line) or
+/// a run of bytes up to a space, quote, separator or bracket. `None` when a
+/// quote is not closed, the value is empty, or a call or index follows it.
+fn value(t: &[u8], v: usize) -> Option<(usize, usize, bool)> {
+    let quote = at(t, v);
+    if matches!(quote, b'"' | b'\'' | b'`') {
+        let start = v + 1;
+        let rest = t.get(start..t.len().min(start + MAX_VALUE))?;
+        let len = rest.iter().position(|&b| b == quote || b == b'\n')?;
+        return (at(t, start + len) == quote && len > 0).then_some((start, start + len, true));
+    }
+    let mut end = v;
+    while end < t.len() && is_value_byte(at(t, end)) {
+        end += 1;
+        if end - v == MAX_VALUE {
+            // A long run is taken whole below or not at all, and the
+            // scanner resumes after it either way it is taken.
+            break;
+        }
+    }
+    if matches!(at(t, end), b'(' | b'[') || end == v {
+        return None;
+    }
+    if end - v == MAX_VALUE {
+        while end < t.len() && is_value_byte(at(t, end)) {
+            end += 1;
+        }
+    }
+    // A sentence's full stop is not the value's (`Token: ghp_....`), and
+    // neither is a question mark or colon there.
+    while end > v + 1 && matches!(before(t, end), b'.' | b'?' | b':') {
+        end -= 1;
+    }
+    Some((v, end, false))
+}
+
+fn is_value_byte(b: u8) -> bool {
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'"' | b'\''
+                | b'`'
+                | b','
+                | b';'
+                | b'&'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'<'
+                | b'>'
+        )
+}
+
+/// Whether `value` refers to a credential kept elsewhere, or stands for none.
+fn looked_up(value: &[u8], quoted: bool) -> bool {
+    let Some(&first) = value.first() else {
+        return true;
+    };
+    if matches!(first, b'$' | b'{' | b'<' | b'[' | b'(' | b'*') {
+        return true;
+    }
+    // `%(pw)s`, `%s`, `%DB_PASSWORD%`; not a URL's escaped `%40dm1n`.
+    if first == b'%' && (matches!(value.get(1), Some(b'(' | b's')) || value.ends_with(b"%")) {
+        return true;
+    }
+    if value
+        .iter()
+        .all(|b| matches!(b, b'x' | b'X' | b'.' | b'-' | b'_' | b'#'))
+    {
+        return true;
+    }
+    if NOT_VALUES.iter().any(|w| value.eq_ignore_ascii_case(w)) {
+        return true;
+    }
+    // `settings.db.password`, `process.env.PW`: a path to the value.
+    !quoted && member_path(value)
+}
+
+/// `a.b` or `a.b.c`, each part an identifier.
+fn member_path(value: &[u8]) -> bool {
+    let mut parts = 0;
+    for part in value.split(|&b| b == b'.') {
+        let identifier = part
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if !identifier {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
+/// Whether a value has what a plain word lacks: a digit, a symbol, or a
+/// capital past its first letter.
+fn marked(value: &[u8]) -> bool {
+    value.iter().enumerate().any(|(i, &b)| {
+        class(b) & DIGIT != 0 || !b.is_ascii_alphabetic() || (i > 0 && class(b) & UPPER != 0)
+    })
+}
+
+/// The credentials of an `Authorization` value from `v`: after a scheme word
+/// and one space (`Bearer ...`, `Basic ...`), or the whole value.
+fn authorization(t: &[u8], v: usize) -> Option<(usize, usize)> {
+    let v = if matches!(at(t, v), b'"' | b'\'') {
+        v + 1
+    } else {
+        v
+    };
+    let mut scheme_end = v;
+    while scheme_end - v < 24 && at(t, scheme_end).is_ascii_alphanumeric() {
+        scheme_end += 1;
+    }
+    let start = if at(t, scheme_end) == b' ' && scheme_end > v {
+        scheme_end + 1
+    } else {
+        v
+    };
+    let mut end = start;
+    while end < t.len()
+        && (is(t, end, ALNUM)
+            || matches!(at(t, end), b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'='))
+    {
+        end += 1;
+    }
+    let credentials = t.get(start..end)?;
+    let long_enough = if start > v { 8 } else { 16 };
+    (credentials.len() >= long_enough && !looked_up(credentials, false) && marked(credentials))
+        .then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use crate::detect::testing::find;
+
+    /// Asserts no text holds a credential (other findings may stand).
+    #[track_caller]
+    fn expect_no_credential(texts: &[&str]) {
+        for text in texts {
+            let found = find(text);
+            assert!(
+                found.iter().all(|(category, _)| category != "credential"),
+                "in {text:?}: {found:?}"
+            );
+        }
+    }
+
+    /// (text, the value found); every other finding in the text is ignored.
+    const FOUND: &[(&str, &str)] = &[
+        // URLs: the password only; user, host and path stay.
+        ("DATABASE_URL=postgres://app:S3cr3t!x@db.internal:5432/orders", "S3cr3t!x"),
+        ("redis://:hunter22@cache:6379/0", "hunter22"),
+        ("https://x-access-token:gho_notreally123@github.example/org/repo.git", "gho_notreally123"),
+        ("amqp://svc:p@ss:w0rd@mq.example.cn/vhost", "p@ss:w0rd"),
+        ("mongodb+srv://admin:Tr0ub4dor@cluster0.example.net/?retryWrites=true", "Tr0ub4dor"),
+        // Assignments, as code, .env files, YAML and JSON write them.
+        ("DB_PASSWORD=letmein", "letmein"),
+        ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        ("password = \"correct horse battery staple\"", "correct horse battery staple"),
+        ("{\"username\": \"ops\", \"password\": \"Winter2024!\"}", "Winter2024!"),
+        ("spring:\n  datasource:\n    password: letmein\n", "letmein"),
+        ("client_secret: 8Q~xYz.AbCdEfGhIjKlMnOpQrStUv", "8Q~xYz.AbCdEfGhIjKlMnOpQrStUv"),
+        ("x-api-key: 3f9a1c77e0b24d5f", "3f9a1c77e0b24d5f"),
+        ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4+/==;EndpointSuffix=core.windows.net", "Zm9vYmFyYmF6cXV4+/=="),
+        ("curl 'https://api.example.com/v1/items?limit=5&access_token=EAAB1x2y3z4w' -s", "EAAB1x2y3z4w"),
+        ("pw := \"x\"; db_pwd := \"S3cure\"", "S3cure"),
+        ("SMTP_PASS='m41l-s3rv3r'", "m41l-s3rv3r"),
+        ("My password: Tr1cky-0ne, please keep it safe", "Tr1cky-0ne"),
+        ("The Redis password is set: REDIS_PASSWORD=Tr1cky-0ne.", "Tr1cky-0ne"),
+        // Authorization: the credentials, not the scheme.
+        ("-H \"Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l\"", "YWxhZGRpbjpvcGVuc2VzYW1l"),
+        ("Authorization: Bearer 4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f", "4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f"),
+        // Chinese names, with a full-width colon.
+        ("数据库密码：Abc12345，别外传", "Abc12345"),
+        ("服务器口令: qwe!@#123", "qwe!@#123"),
+    ];
+
+    #[test]
+    fn finds_the_value() {
+        for &(text, value) in FOUND {
+            let found = find(text);
+            assert!(
+                found.contains(&("credential".to_string(), value.to_string())),
+                "in {text:?}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_what_holds_no_credential() {
+        expect_no_credential(&[
+            // Look-ups, placeholders, masks and types.
+            "password: ${DB_PASSWORD}",
+            "PASSWORD=$DB_PASSWORD",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            "password=getenv(\"PW\")",
+            "password: settings.database.password",
+            "\"password\": \"<your password here>\"",
+            "password: ****",
+            "password=xxxxxxxx",
+            "\"password\": null",
+            "password: string",
+            "postgres://app:${PGPASSWORD}@db/orders",
+            "postgres://app:****@db/orders",
+            // Comparisons and prose.
+            "if password == confirm:",
+            "if (password != other) {",
+            "The password: forgotten, so reset it.",
+            "Reset sent. Password: unknown",
+            "token: expired",
+            "the secret: patience",
+            "api_key: missing",
+            "max_tokens=512",
+            "bypass=enabled",
+            "PWD=/home/ops",
+            "token_type: bearer",
+            // URLs without a password.
+            "https://ops@example.com/path",
+            "https://example.com:8443/a?b=c",
+            "see http://[2001:db8::1]:80/ and mailto:ops@example.com",
+            // Authorization without credentials.
+            "Authorization: Bearer",
+            "Authorization: Bearer <token>",
+        ]);
+    }
+
+    #[test]
+    fn a_secret_of_known_shape_keeps_its_name() {
+        let key = format!("sk-proj-{}", "A1b2C3d4E5".repeat(6));
+        for text in [
+            format!("OPENAI_API_KEY={key}"),
+            format!("{{\"api_key\": \"{key}\"}}"),
+            format!("Authorization: Bearer {key}"),
+        ] {
+            assert_eq!(
+                find(&text),
+                vec![("openai_key".to_string(), key.clone())],
+                "{text}"
+            );
+        }
+        // A value that merely holds a number is a credential whole.
+        assert_eq!(
+            find("DB_PASSWORD=pw-13812345678"),
+            vec![("credential".to_string(), "pw-13812345678".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_scan_resumes_after_a_url_password() {
+        // The host's address is still found; the `@` is not read as an e-mail.
+        let found = find("postgres://app:pw-1234@10.20.30.40:5432/db");
+        assert_eq!(
+            found,
+            vec![
+                ("credential".to_string(), "pw-1234".to_string()),
+                ("ipv4".to_string(), "10.20.30.40".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_and_operators_over_and_over() {
+        // Each look is bounded (the hostile inputs of `customs bench-detect`
+        // time it); here the bounded looks must still read such text right.
+        let text = "password=\"\n".repeat(20_000);
+        assert!(find(&text).is_empty());
+        let text = format!("password=\"{}\"", "a".repeat(1000));
+        assert!(find(&text).is_empty(), "a quote closed past the bound");
+        let text = "token=".repeat(20_000);
+        assert_eq!(find(&text).len(), 1);
+        let text = "a://b:c".repeat(20_000);
+        assert!(find(&text).iter().all(|(c, _)| c != "credential"));
+    }
+}
