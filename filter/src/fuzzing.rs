@@ -155,6 +155,12 @@ fn detect(scanner: &Scanner, text: &str, values: &mut Vec<String>) {
 fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
     match slot {
         Slot::Text(text) => detect(scanner, text, values),
+        Slot::Credential(text, named) => {
+            let mut found = Vec::new();
+            scanner.scan_named(named, text, &mut found);
+            check_spans(text, &found);
+            values.extend(found.iter().map(|f| text[f.start..f.end].to_string()));
+        }
         Slot::EmbeddedJson(text) => match json::parse_str(text, DEPTH) {
             Ok(mut inner) => {
                 let mut slots = Vec::new();

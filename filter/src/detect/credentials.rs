@@ -91,6 +91,41 @@ const NOT_VALUES: &[&[u8]] = &[
     b"text",
 ];
 
+/// What a JSON key names, when it names a credential: its string value is
+/// then one (`{"password": "..."}` in a tool call's arguments), with no `:` or
+/// `=` in any text for [`credential`] to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named(Kind);
+
+impl Named {
+    /// `Some` for a key such as `password`, `client_secret`, `x-api-key`.
+    pub fn key(key: &str) -> Option<Named> {
+        let key = key.as_bytes();
+        let kind = kind_of_name(key).or_else(|| {
+            CHINESE_NAMES
+                .iter()
+                .find(|(name, _)| key.ends_with(name.as_bytes()))
+                .map(|(_, kind)| *kind)
+        })?;
+        Some(Named(kind))
+    }
+
+    /// The span of the credential in `value`, the whole string held by a key
+    /// of this name: any password of three characters or more, a secret of
+    /// eight or more without a space, an `Authorization` value's credentials;
+    /// never a reference, a mask or a type.
+    pub(crate) fn value_span(self, value: &[u8]) -> Option<(usize, usize)> {
+        if self.0 == Kind::Authorization {
+            return authorization(value, 0);
+        }
+        let long_enough = match self.0 {
+            Kind::Password => value.len() >= 3,
+            _ => value.len() >= 8 && !value.iter().any(u8::is_ascii_whitespace),
+        };
+        (long_enough && !looked_up(value, true)).then_some((0, value.len()))
+    }
+}
+
 /// The credential at the `:` or `=` at `op`: the span of its value.
 pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     if at(t, op) == b':' && at(t, op + 1) == b'/' && at(t, op + 2) == b'/' {

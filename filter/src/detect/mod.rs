@@ -58,6 +58,7 @@ mod secrets;
 mod testing;
 
 pub use category::{Category, BUILTIN_CATEGORIES};
+pub use credentials::Named;
 pub use normalize::decimal_digit;
 pub use numerals::chinese_numeral;
 pub use scanner::{CustomPattern, Dictionary, Finding, Scanner, ScannerConfig};

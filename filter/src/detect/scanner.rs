@@ -3,6 +3,7 @@
 
 use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYTES};
 use super::category::{Category, Enabled};
+use super::credentials::Named;
 use super::custom::{Dictionaries, Pattern};
 use super::normalize::Normalized;
 use super::{credentials, email, ids, ipv6, numbers, secrets};
@@ -93,6 +94,34 @@ impl Scanner {
                 start,
                 end,
                 category,
+            });
+        }
+    }
+
+    /// Appends the findings in `text`, the whole string held by a JSON key
+    /// that names a credential: the credential, unless the string is a
+    /// secret of a known shape (`{"api_key": "sk-..."}`) or a reference.
+    pub fn scan_named(&self, named: Named, text: &str, out: &mut Vec<Finding>) {
+        let from = out.len();
+        self.scan(text, out);
+        if !self.enabled.has(&Category::Credential) {
+            return;
+        }
+        let normalized = Normalized::new(text);
+        let Some((start, end)) = named.value_span(normalized.as_str().as_bytes()) else {
+            return;
+        };
+        let (start, end) = normalized.original_span(start, end);
+        let known_shape = out
+            .iter()
+            .skip(from)
+            .any(|f| f.category.is_secret() && f.start <= start && f.end >= end);
+        if !known_shape {
+            out.truncate(from);
+            out.push(Finding {
+                start,
+                end,
+                category: Category::Credential,
             });
         }
     }

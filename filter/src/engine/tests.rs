@@ -375,3 +375,50 @@ fn a_model_name_or_request_id_holding_data_reaches_neither_provider_nor_logs() {
         "{line}"
     );
 }
+
+#[test]
+fn a_credential_under_its_own_json_key_does_not_cross() {
+    let e = engine("");
+    let key = format!("sk-proj-{}", "A1b2C3d4E5".repeat(6));
+    // Tool-call arguments (JSON in a string) and a tool-use block's input.
+    let args = serde_json::json!({
+        "user": "ops", "password": "letmein", "api_key": key,
+        "db": {"passwd": "${DB_PW}", "token_count": 12}, "headers": {"Authorization": "Basic YWRtaW46aHVudGVyMg=="}
+    });
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
+              "function": {"name": "connect", "arguments": args.to_string()}}]},
+            {"role": "user", "content": "ok"}
+        ],
+        "metadata": {"client_secret": "Zm9vYmFyYmF6cXV4MTIz"}
+    });
+    let verdict = run(
+        &e,
+        &head("/v1/chat/completions", &[JSON]),
+        body.to_string().as_bytes(),
+    );
+    let Verdict::Forward(forward) = verdict else {
+        panic!("refused");
+    };
+    let sent = String::from_utf8(forward.body.unwrap()).unwrap();
+    for gone in [
+        "letmein",
+        &key,
+        "YWRtaW46aHVudGVyMg==",
+        "Zm9vYmFyYmF6cXV4MTIz",
+    ] {
+        assert!(!sent.contains(gone), "{gone} crossed: {sent}");
+    }
+    // References and numbers stay; the key's own category names a known shape.
+    for kept in [
+        "${DB_PW}",
+        "token_count",
+        "\\\"ops\\\"",
+        "Basic [CREDENTIAL_",
+        "[OPENAI_KEY_1]",
+    ] {
+        assert!(sent.contains(kept), "{kept} missing: {sent}");
+    }
+}

@@ -116,7 +116,7 @@ impl Redactor<'_> {
         };
         for slot in slots {
             match slot {
-                Slot::Text(text) => {
+                Slot::Text(text) | Slot::Credential(text, _) => {
                     state.changed |= replace(text);
                 }
                 Slot::EmbeddedJson(text) => match json::parse_str(text, self.max_depth) {
@@ -126,7 +126,9 @@ impl Redactor<'_> {
                         let mut changed = false;
                         for leaf in leaves {
                             changed |= match leaf {
-                                Slot::Text(t) | Slot::EmbeddedJson(t) => replace(t),
+                                Slot::Text(t) | Slot::EmbeddedJson(t) | Slot::Credential(t, _) => {
+                                    replace(t)
+                                }
                                 Slot::Number(n) => replace_number(n, &mut replace),
                             };
                         }
@@ -175,6 +177,13 @@ impl Redactor<'_> {
                     *text = new;
                 }
             }
+            Slot::Credential(text, named) => {
+                findings.clear();
+                self.scanner.scan_named(named, text, findings);
+                if let Some(new) = self.redact_findings(text, state, findings) {
+                    *text = new;
+                }
+            }
             // In answers numbers are the provider's structure (ids, counts,
             // timestamps), not data a client sent: left as they are.
             Slot::Number(_) if self.answer_side => {}
@@ -214,6 +223,17 @@ impl Redactor<'_> {
     ) -> Option<String> {
         findings.clear();
         self.scanner.scan(text, findings);
+        self.redact_findings(text, state, findings)
+    }
+
+    /// The text with `findings` (sorted, apart) acted on, or `None` when
+    /// nothing in it changes.
+    fn redact_findings(
+        &self,
+        text: &str,
+        state: &mut RequestRedaction,
+        findings: &[Finding],
+    ) -> Option<String> {
         if findings.is_empty() {
             return None;
         }

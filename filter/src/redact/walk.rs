@@ -20,6 +20,7 @@
 //! bytes) and a tool-use block's `input`, which is arguments a model wrote.
 
 use crate::api::Shape;
+use crate::detect::Named;
 use crate::json::Json;
 
 /// One place holding text.
@@ -31,6 +32,9 @@ pub enum Slot<'a> {
     /// A number (always a `Json::Number`): scanned as its digits; a finding
     /// turns it into a string holding the redacted text.
     Number(&'a mut Json),
+    /// The string value of a key that names a credential (`"password"`,
+    /// `"client_secret"`): text, and a credential as a whole (border walk only).
+    Credential(&'a mut String, Named),
 }
 
 /// Top-level fields that carry text to the model, per shape.
@@ -188,6 +192,9 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 // `image_url`) taken unless the bytes are inline.
                 let link = reach.keys && LINK_KEYS.contains(&name);
                 let (follow_object, take_url) = (name != "url", name != "source");
+                // Whether a string under this key is a credential as a whole
+                // (`"password": "..."`), in the border walk.
+                let named = if reach.keys { Named::key(name) } else { None };
                 if reach.keys && !structural {
                     out.push(Slot::Text(key));
                 }
@@ -212,10 +219,14 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 if reach.skip_structural && structural {
                     continue;
                 }
-                if !embedded {
+                let whole = matches!(value, Json::String(_)) && (embedded || named.is_some());
+                if !whole {
                     collect(value, reach, out);
                 } else if let Json::String(s) = value {
-                    out.push(Slot::EmbeddedJson(s));
+                    out.push(match named {
+                        Some(named) if !embedded => Slot::Credential(s, named),
+                        _ => Slot::EmbeddedJson(s),
+                    });
                 }
             }
         }
@@ -254,6 +265,7 @@ mod tests {
                 Slot::Text(t) => t.clone(),
                 Slot::EmbeddedJson(t) => format!("json:{t}"),
                 Slot::Number(n) => format!("number:{}", number_text(n).unwrap()),
+                Slot::Credential(t, _) => format!("credential:{t}"),
             })
             .collect()
     }
