@@ -16,9 +16,10 @@
 //! - `==`, `!=`, `<=` and `>=` compare, they do not assign;
 //! - where prose would write it (after `: ` in a sentence, `My password:
 //!   forgotten`), an unquoted word of letters counts only with a digit, a
-//!   symbol or a capital past its first letter, or twelve letters or more; a
-//!   name at the start of a line (YAML, headers, `.env`), a quoted value or
-//!   `=` takes any value of three characters or more;
+//!   symbol or a capital past its first letter, or twelve letters or more,
+//!   and never with an `=` in it (`confirm_password: retries=3` names the
+//!   next setting); a name at the start of a line (YAML, headers, `.env`), a
+//!   quoted value or `=` takes any value of three characters or more;
 //! - a secret, key or token needs eight characters and one of those marks, or
 //!   twenty characters, and no space: `token: expired` stays.
 //!
@@ -147,8 +148,11 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     }
     let taken = match kind {
         Kind::Password => {
+            // In a sentence a word after `: ` is taken only if no plain
+            // word, and `retries=3` there is the next setting, not a value.
             let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
-            value.len() >= 3 && (!prose || marked(value) || value.len() >= 12)
+            let plain_word = !marked(value) && value.len() < 12;
+            value.len() >= 3 && !(prose && (plain_word || value.contains(&b'=')))
         }
         Kind::Secret => {
             value.len() >= 8
@@ -478,6 +482,7 @@ mod tests {
             "postgres://app:****@db/orders",
             // Comparisons and prose.
             "if password == confirm:",
+            "value=if password == confirm_password: retries=3",
             "if (password != other) {",
             "The password: forgotten, so reset it.",
             "Reset sent. Password: unknown",
