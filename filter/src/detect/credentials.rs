@@ -148,8 +148,9 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     }
     let taken = match kind {
         Kind::Password => {
-            // In a sentence a word after `: ` is taken only if no plain
-            // word, and `retries=3` there is the next setting, not a value.
+            // In a sentence, a plain word after `: ` is prose, not a
+            // password, and an `=` there starts the next setting
+            // (`confirm_password: retries=3`).
             let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
             let plain_word = !marked(value) && value.len() < 12;
             value.len() >= 3 && !(prose && (plain_word || value.contains(&b'=')))
@@ -159,6 +160,7 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
                 && (marked(value) || value.len() >= 20)
                 && !value.iter().any(u8::is_ascii_whitespace)
         }
+        // Read by `authorization` above.
         Kind::Authorization => false,
     };
     taken.then_some((start, end))
