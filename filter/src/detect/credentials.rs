@@ -12,7 +12,11 @@
 //! What keeps prose and code from tripping it:
 //! - a value a program looks up rather than holds: `${DB_PASSWORD}`,
 //!   `%(pw)s`, `<your password>`, `os.environ["PW"]`, `getenv("PW")`,
-//!   `settings.db.password`, `****`, `null`, `true`;
+//!   `settings.db.password`, a variable named for a credential
+//!   (`password = user_password`, `api_key = API_KEY`, and `password` in
+//!   `http://user:password@host`), a lower-case name after ` = ` (code's
+//!   variable: a literal would be quoted there), `****`, `null`, `true`,
+//!   `bool`;
 //! - `==`, `!=`, `<=` and `>=` compare, they do not assign;
 //! - where prose would write it (after `: ` in a sentence, `My password:
 //!   forgotten`), an unquoted word of letters counts only with a digit, a
@@ -20,20 +24,27 @@
 //!   and never with an `=` in it (`confirm_password: retries=3` names the
 //!   next setting); a name at the start of a line (YAML, headers, `.env`), a
 //!   quoted value or `=` takes any value of three characters or more;
-//! - a secret, key or token needs eight characters and one of those marks, or
-//!   twenty characters, and no space: `token: expired` stays.
+//! - a secret, key or token needs eight characters, a digit or both cases,
+//!   no space and no `=` but base64's padding: `token: expired`,
+//!   `{token:"storage.type.rust"}` stay;
+//! - code: a path (`token::Paren`), a declaration's type (`pub password:
+//!   String`, `token: u32`), a lower-case name or a number after ` = `
+//!   (`password = split`: a literal would be quoted there).
 //!
 //! Every look is bounded: back over at most [`MAX_NAME`] bytes of name, forward
-//! over at most [`MAX_VALUE`] bytes of value unless the value is taken (the
-//! scanner then resumes after it), so no byte is read more than a constant
-//! number of times whatever the input.
+//! over at most [`MAX_QUOTED`] bytes to a closing quote or [`MAX_RUN`] bytes
+//! of an unquoted value, read on only once the value is taken (the scanner then
+//! resumes after it), so no byte is read more than a constant number of times
+//! whatever the input.
 
 use super::bytes::{at, before, class, is, ALNUM, DIGIT, UPPER};
 
 /// How far back a name is read.
 const MAX_NAME: usize = 64;
-/// How far a value is read before it is either taken or not.
-const MAX_VALUE: usize = 256;
+/// How far a quoted value's closing quote is looked for.
+const MAX_QUOTED: usize = 512;
+/// How much of an unquoted value is read to judge it; more only once taken.
+const MAX_RUN: usize = 64;
 /// How much of a URL's authority (`user:password@host:port`) is read.
 const MAX_AUTHORITY: usize = 256;
 
@@ -90,6 +101,36 @@ const NOT_VALUES: &[&[u8]] = &[
     b"string",
     b"str",
     b"text",
+    b"bool",
+    b"boolean",
+    b"int",
+    b"integer",
+    b"number",
+    b"float",
+    b"bytes",
+    b"any",
+    b"object",
+    b"char",
+    b"void",
+    b"u8",
+    b"u16",
+    b"u32",
+    b"u64",
+    b"u128",
+    b"usize",
+    b"i8",
+    b"i16",
+    b"i32",
+    b"i64",
+    b"i128",
+    b"isize",
+    b"f32",
+    b"f64",
+    b"uint",
+    b"int32",
+    b"int64",
+    b"uint32",
+    b"uint64",
 ];
 
 /// What a JSON key names, when it names a credential: its string value is
@@ -141,9 +182,23 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     if kind == Kind::Authorization {
         return authorization(t, v);
     }
-    let (start, end, quoted) = value(t, v)?;
+    let (start, end, cut) = value(t, v)?;
+    let quoted = cut == Cut::Quoted;
     let value = t.get(start..end)?;
     if looked_up(value, quoted) {
+        return None;
+    }
+    // `username, password = split`, `pw = index_info`: with spaces around
+    // `=`, an unquoted lower-case name is code's variable; a literal would
+    // be quoted there.
+    let spaced_assignment = at(t, op) == b'=' && spaced && before(t, op) == b' ';
+    let hex_literal = value
+        .strip_prefix(b"0x")
+        .is_some_and(|digits| digits.iter().all(u8::is_ascii_hexdigit));
+    let variable = value.iter().all(|b| b.is_ascii_lowercase() || *b == b'_')
+        || value.iter().all(u8::is_ascii_digit)
+        || hex_literal;
+    if spaced_assignment && !quoted && variable {
         return None;
     }
     let taken = match kind {
@@ -155,15 +210,28 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
             let plain_word = !marked(value) && value.len() < 12;
             value.len() >= 3 && !(prose && (plain_word || value.contains(&b'=')))
         }
+        // Made by machines: a digit or both cases (not `storage.type.rust`
+        // or `a.token+`), no space, `=` only as base64's padding.
         Kind::Secret => {
+            let padding = value.iter().rev().take_while(|&&b| b == b'=').count();
+            let inner = value.get(..value.len() - padding).unwrap_or_default();
             value.len() >= 8
-                && (marked(value) || value.len() >= 20)
+                && random_looking(value)
                 && !value.iter().any(u8::is_ascii_whitespace)
+                && !inner.contains(&b'=')
         }
         // Read by `authorization` above.
         Kind::Authorization => false,
     };
-    taken.then_some((start, end))
+    if !taken {
+        return None;
+    }
+    let end = if cut == Cut::AtBound {
+        without_full_stop(t, start, rest_of_run(t, end))
+    } else {
+        end
+    };
+    Some((start, end))
 }
 
 /// The password of `scheme://user:password@host`, at the scheme's colon.
@@ -177,7 +245,7 @@ fn url_password(t: &[u8], colon: usize) -> Option<(usize, usize)> {
     while i < t.len() && i - from < MAX_AUTHORITY {
         match at(t, i) {
             b'@' => last_at = Some(i),
-            b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'`' | b'<' | b'>' => break,
+            b'/' | b'?' | b'#' | b'\\' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'[' | b']' => break,
             b if b.is_ascii_whitespace() || b >= 0x80 => break,
             _ => {}
         }
@@ -197,6 +265,10 @@ fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
     if at(t, op) == b'='
         && (at(t, op + 1) == b'=' || matches!(before(t, op), b'=' | b'!' | b'<' | b'>'))
     {
+        return None;
+    }
+    // `token::Paren`, `crate::token::take_while`: a path, not a setting.
+    if at(t, op) == b':' && (at(t, op + 1) == b':' || before(t, op) == b':') {
         return None;
     }
     let mut end = op;
@@ -222,7 +294,39 @@ fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
         start = end - name.0.len();
         name.1
     };
+    // `pub password: String`, `let token: &str`: a declaration's type.
+    if at(t, op) == b':' && declared(t, start) {
+        return None;
+    }
     Some((kind, starts_line(t, start)))
+}
+
+/// Whether a declaration's keyword and one space stand before `start`.
+fn declared(t: &[u8], start: usize) -> bool {
+    const KEYWORDS: &[&[u8]] = &[
+        b"pub",
+        b"let",
+        b"mut",
+        b"const",
+        b"static",
+        b"var",
+        b"val",
+        b"private",
+        b"public",
+        b"protected",
+        b"readonly",
+        b"final",
+    ];
+    let Some(space) = start.checked_sub(1).filter(|&i| at(t, i) == b' ') else {
+        return false;
+    };
+    let word_start = (0..space)
+        .rev()
+        .take_while(|&i| at(t, i).is_ascii_alphabetic())
+        .last()
+        .unwrap_or(space);
+    let word = t.get(word_start..space).unwrap_or_default();
+    KEYWORDS.contains(&word)
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -249,7 +353,10 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
                 _ => return None,
             }
         }
-        let fits = !after_separator || rest.last().is_some_and(|&b| is_separator(b));
+        // `db_pass`, not `--pass` (a flag) or `bypass`.
+        let fits = !after_separator
+            || (rest.last().is_some_and(|&b| is_separator(b))
+                && rest.iter().any(u8::is_ascii_alphanumeric));
         fits.then_some(kind)
     })
 }
@@ -269,39 +376,63 @@ fn starts_line(t: &[u8], start: usize) -> bool {
 }
 
 /// The value from `v`: quoted (up to its closing quote on the same line) or
-/// a run of bytes up to a space, quote, separator or bracket. `None` when a
-/// quote is not closed, the value is empty, or a call or index follows it.
-fn value(t: &[u8], v: usize) -> Option<(usize, usize, bool)> {
+/// a run of bytes up to a space, quote, separator or bracket, read no further
+/// than [`MAX_QUOTED`] or [`MAX_RUN`] bytes. `None` when a quote is not closed, the value is
+/// empty, or a call, an index or a type's parameters follow it.
+fn value(t: &[u8], v: usize) -> Option<(usize, usize, Cut)> {
     let quote = at(t, v);
     if matches!(quote, b'"' | b'\'' | b'`') {
         let start = v + 1;
-        let rest = t.get(start..t.len().min(start + MAX_VALUE))?;
+        let rest = t.get(start..t.len().min(start + MAX_QUOTED))?;
         let len = rest.iter().position(|&b| b == quote || b == b'\n')?;
-        return (at(t, start + len) == quote && len > 0).then_some((start, start + len, true));
+        return (at(t, start + len) == quote && len > 0).then_some((
+            start,
+            start + len,
+            Cut::Quoted,
+        ));
     }
     let mut end = v;
-    while end < t.len() && is_value_byte(at(t, end)) {
+    while end < t.len() && end - v < MAX_RUN && is_value_byte(at(t, end)) {
         end += 1;
-        if end - v == MAX_VALUE {
-            // A long run is taken whole below or not at all, and the
-            // scanner resumes after it either way it is taken.
-            break;
-        }
     }
-    if matches!(at(t, end), b'(' | b'[') || end == v {
+    // A call, an index or a generic type follows a name, not a value.
+    if matches!(at(t, end), b'(' | b'[' | b'<') || end == v {
         return None;
     }
-    if end - v == MAX_VALUE {
-        while end < t.len() && is_value_byte(at(t, end)) {
-            end += 1;
-        }
+    if end - v == MAX_RUN {
+        return Some((v, end, Cut::AtBound));
     }
-    // A sentence's full stop is not the value's (`Token: ghp_....`), and
-    // neither is a question mark or colon there.
-    while end > v + 1 && matches!(before(t, end), b'.' | b'?' | b':') {
+    Some((v, without_full_stop(t, v, end), Cut::Unquoted))
+}
+
+/// A sentence's full stop is not the value's (`Token: ghp_....`), and neither
+/// is a question mark or colon there.
+fn without_full_stop(t: &[u8], start: usize, mut end: usize) -> usize {
+    while end > start + 1 && matches!(before(t, end), b'.' | b'?' | b':') {
         end -= 1;
     }
-    Some((v, end, false))
+    end
+}
+
+/// How [`value`] ended a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// At its closing quote.
+    Quoted,
+    /// At a space, a quote, a separator or a bracket.
+    Unquoted,
+    /// At [`MAX_RUN`] bytes, with more of the run to come: judged on what
+    /// was read, and read to its end only once taken, so that a run refused
+    /// is never read past the bound, and one taken is read once.
+    AtBound,
+}
+
+/// Where the run of value bytes that goes on at `end` ends.
+fn rest_of_run(t: &[u8], mut end: usize) -> usize {
+    while end < t.len() && is_value_byte(at(t, end)) {
+        end += 1;
+    }
+    end
 }
 
 fn is_value_byte(b: u8) -> bool {
@@ -332,14 +463,23 @@ fn looked_up(value: &[u8], quoted: bool) -> bool {
     if matches!(first, b'$' | b'{' | b'<' | b'[' | b'(' | b'*') {
         return true;
     }
+    // `windows_sys::core::PWSTR`: a path to a type or value.
+    if value.windows(2).any(|w| w == b"::") {
+        return true;
+    }
     // `%(pw)s`, `%s`, `%DB_PASSWORD%`; not a URL's escaped `%40dm1n`.
     if first == b'%' && (matches!(value.get(1), Some(b'(' | b's')) || value.ends_with(b"%")) {
         return true;
     }
-    if value
+    let masked = value
         .iter()
-        .all(|b| matches!(b, b'x' | b'X' | b'.' | b'-' | b'_' | b'#'))
-    {
+        .all(|b| matches!(b, b'x' | b'X' | b'.' | b'-' | b'_' | b'#'));
+    if masked || value.windows(3).any(|w| w == b"***") {
+        return true;
+    }
+    // `password`, `API_KEY`, `user_password`: a name standing for a value,
+    // as in `http://username:password@host` or `api_key = API_KEY`.
+    if names_a_credential(value) {
         return true;
     }
     if NOT_VALUES.iter().any(|w| value.eq_ignore_ascii_case(w)) {
@@ -347,6 +487,14 @@ fn looked_up(value: &[u8], quoted: bool) -> bool {
     }
     // `settings.db.password`, `process.env.PW`: a path to the value.
     !quoted && member_path(value)
+}
+
+/// Whether `value` is an identifier that is itself a credential's name.
+fn names_a_credential(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        && kind_of_name(value).is_some()
 }
 
 /// `a.b` or `a.b.c`, each part an identifier.
@@ -363,6 +511,20 @@ fn member_path(value: &[u8]) -> bool {
         parts += 1;
     }
     parts >= 2
+}
+
+/// Whether a value has a digit, or capitals and small letters both.
+/// Letters only, they must be sixteen or more and not a type's name
+/// (`TokenTree`: a capital, then small letters up to the next capital).
+fn random_looking(value: &[u8]) -> bool {
+    let has = |mask: u8| value.iter().any(|&b| class(b) & mask != 0);
+    let mixed = has(UPPER) && value.iter().any(u8::is_ascii_lowercase);
+    let camel_case = value.first().is_some_and(u8::is_ascii_uppercase)
+        && value.iter().all(u8::is_ascii_alphabetic)
+        && !value
+            .windows(2)
+            .any(|w| w.iter().all(u8::is_ascii_uppercase));
+    has(DIGIT) || (mixed && value.len() >= 16 && !camel_case)
 }
 
 /// Whether a value has what a plain word lacks: a digit, a symbol, or a
@@ -475,6 +637,26 @@ mod tests {
             "password = os.environ[\"DB_PASSWORD\"]",
             "password=getenv(\"PW\")",
             "password: settings.database.password",
+            "password = user_password",
+            "api_key = API_KEY",
+            "token = next_token",
+            "username, password = split",
+            "index_url, _, index_url_user_password = index_info",
+            "password = \":****\"",
+            "'http://username:password@host.com:80/path'",
+            "help=\"a proxy as scheme://[user:passwd@]proxy.server:port\"",
+            "def ask(password: bool = False, token: int = 0):",
+            "fn append(&mut self, token: TokenTree);",
+            "cargo dev new_lint --name=foo --pass=late",
+            "DEVSTAT_TYPE_PASS = 0x100,",
+            "pub paren_token: token::Paren, pub log_passwd: __u32,",
+            "pub const IORING_MSG_RING_FLAGS_PASS: u32 = 2;",
+            "NL80211_ATTR_SAE_PASSWORD = 277,",
+            "fn get(dwsizeofpassword: u32, szpassword: windows_sys::core::PCWSTR)",
+            "{token:\"storage.type.source.rust\",regex:\"x\"}",
+            "f.onMatch=this.$applyToken:f.onMatch=f.token,a.token=a.token+\".start\"",
+            "struct Login {\n    password: Option<String>,\n    token: &str,\n}",
+            "password: Optional[str] = None",
             "\"password\": \"<your password here>\"",
             "password: ****",
             "password=xxxxxxxx",
@@ -509,6 +691,7 @@ mod tests {
     fn a_secret_of_known_shape_keeps_its_name() {
         let key = format!("sk-proj-{}", "A1b2C3d4E5".repeat(6));
         for text in [
+            format!("Session token: {key}. Thanks."),
             format!("OPENAI_API_KEY={key}"),
             format!("{{\"api_key\": \"{key}\"}}"),
             format!("Authorization: Bearer {key}"),
@@ -547,8 +730,16 @@ mod tests {
         assert!(find(&text).is_empty());
         let text = format!("password=\"{}\"", "a".repeat(1000));
         assert!(find(&text).is_empty(), "a quote closed past the bound");
+        // A run past the bound is judged on its first bytes (here a
+        // setting with an `=` inside, refused at every `=`), never read to
+        // its end only to be refused.
         let text = "token=".repeat(20_000);
-        assert_eq!(find(&text).len(), 1);
+        assert!(find(&text).is_empty());
+        let text = format!("DB_PASSWORD={}", "Ab1".repeat(1000));
+        assert_eq!(
+            find(&text),
+            vec![("credential".to_string(), "Ab1".repeat(1000))]
+        );
         let text = "a://b:c".repeat(20_000);
         assert!(find(&text).iter().all(|(c, _)| c != "credential"));
     }
