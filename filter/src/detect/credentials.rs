@@ -608,6 +608,9 @@ mod tests {
         ("pw := \"x\"; db_pwd := \"S3cure\"", "S3cure"),
         ("SMTP_PASS='m41l-s3rv3r'", "m41l-s3rv3r"),
         ("My password: Tr1cky-0ne, please keep it safe", "Tr1cky-0ne"),
+        ("[database]\npassword = s3cr3t\n", "s3cr3t"),
+        ("mysql -u root --password=hunter22 orders", "hunter22"),
+        ("String password = \"letmein\";", "letmein"),
         ("The Redis password is set: REDIS_PASSWORD=Tr1cky-0ne.", "Tr1cky-0ne"),
         // Authorization: the credentials, not the scheme.
         ("-H \"Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l\"", "YWxhZGRpbjpvcGVuc2VzYW1l"),
