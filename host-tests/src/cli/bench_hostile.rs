@@ -45,7 +45,10 @@ fn bodies() -> Vec<(&'static str, Body)> {
         // Each `=` names a password whose value ends in a call, so each is
         // read up to its bound and refused; each `://` reads an authority.
         ("credential names and URLs, none taken", |n| {
-            chat(&sized("db_pass=a_pass=getenv(x) token=token=token=token= s://a:b/", n))
+            chat(&sized(
+                "db_pass=a_pass=getenv(x) token=token=token=token= s://a:b/",
+                n,
+            ))
         }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
