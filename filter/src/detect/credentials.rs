@@ -208,7 +208,12 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
             // (`confirm_password: retries=3`).
             let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
             let plain_word = !marked(value) && value.len() < 12;
-            value.len() >= 3 && !(prose && (plain_word || value.contains(&b'=')))
+            // `password: SecretString,`: a field's type, ending its line.
+            let field_type = at(t, op) == b':'
+                && !quoted
+                && type_name(value)
+                && matches!(at(t, end), b',' | b';' | b'\n' | b'\r' | 0);
+            value.len() >= 3 && !(prose && (plain_word || value.contains(&b'='))) && !field_type
         }
         // Made by machines: a digit or both cases (not `storage.type.rust`
         // or `a.token+`), no space, `=` only as base64's padding.
@@ -519,12 +524,17 @@ fn member_path(value: &[u8]) -> bool {
 fn random_looking(value: &[u8]) -> bool {
     let has = |mask: u8| value.iter().any(|&b| class(b) & mask != 0);
     let mixed = has(UPPER) && value.iter().any(u8::is_ascii_lowercase);
-    let camel_case = value.first().is_some_and(u8::is_ascii_uppercase)
+    has(DIGIT) || (mixed && value.len() >= 16 && !type_name(value))
+}
+
+/// A type's name as code writes it: letters only, a capital first, no two
+/// capitals together (`TokenTree`, `SecretString`).
+fn type_name(value: &[u8]) -> bool {
+    value.first().is_some_and(u8::is_ascii_uppercase)
         && value.iter().all(u8::is_ascii_alphabetic)
         && !value
             .windows(2)
-            .any(|w| w.iter().all(u8::is_ascii_uppercase));
-    has(DIGIT) || (mixed && value.len() >= 16 && !camel_case)
+            .any(|w| w.iter().all(u8::is_ascii_uppercase))
 }
 
 /// Whether a value has what a plain word lacks: a digit, a symbol, or a
@@ -609,6 +619,7 @@ mod tests {
         ("SMTP_PASS='m41l-s3rv3r'", "m41l-s3rv3r"),
         ("My password: Tr1cky-0ne, please keep it safe", "Tr1cky-0ne"),
         ("[database]\npassword = s3cr3t\n", "s3cr3t"),
+        ("{user: app, password: Hunter2, port: 5432}", "Hunter2"),
         ("mysql -u root --password=hunter22 orders", "hunter22"),
         ("String password = \"letmein\";", "letmein"),
         ("The Redis password is set: REDIS_PASSWORD=Tr1cky-0ne.", "Tr1cky-0ne"),
@@ -650,6 +661,7 @@ mod tests {
             "help=\"a proxy as scheme://[user:passwd@]proxy.server:port\"",
             "def ask(password: bool = False, token: int = 0):",
             "fn append(&mut self, token: TokenTree);",
+            "struct Login {\n    password: SecretString,\n}",
             "cargo dev new_lint --name=foo --pass=late",
             "DEVSTAT_TYPE_PASS = 0x100,",
             "pub paren_token: token::Paren, pub log_passwd: __u32,",
