@@ -1,0 +1,184 @@
+//! Credential detector tests: values found, texts left alone, and the
+//! bounded reads on hostile repeats.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use crate::detect::testing::find;
+
+/// Asserts no text holds a credential (other findings may stand).
+#[track_caller]
+fn expect_no_credential(texts: &[&str]) {
+    for text in texts {
+        let found = find(text);
+        assert!(
+            found.iter().all(|(category, _)| category != "credential"),
+            "in {text:?}: {found:?}"
+        );
+    }
+}
+
+/// (text, the value found); every other finding in the text is ignored.
+const FOUND: &[(&str, &str)] = &[
+    // URLs: the password only; user, host and path stay.
+    ("DATABASE_URL=postgres://app:S3cr3t!x@db.internal:5432/orders", "S3cr3t!x"),
+    ("redis://:hunter22@cache:6379/0", "hunter22"),
+    ("https://x-access-token:gho_notreally123@github.example/org/repo.git", "gho_notreally123"),
+    ("amqp://svc:p@ss:w0rd@mq.example.cn/vhost", "p@ss:w0rd"),
+    ("mongodb+srv://admin:Tr0ub4dor@cluster0.example.net/?retryWrites=true", "Tr0ub4dor"),
+    // Assignments, as code, .env files, YAML and JSON write them.
+    ("DB_PASSWORD=letmein", "letmein"),
+    ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("password = \"correct horse battery staple\"", "correct horse battery staple"),
+    ("{\"username\": \"ops\", \"password\": \"Winter2024!\"}", "Winter2024!"),
+    ("spring:\n  datasource:\n    password: letmein\n", "letmein"),
+    ("client_secret: 8Q~xYz.AbCdEfGhIjKlMnOpQrStUv", "8Q~xYz.AbCdEfGhIjKlMnOpQrStUv"),
+    ("x-api-key: 3f9a1c77e0b24d5f", "3f9a1c77e0b24d5f"),
+    ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4+/==;EndpointSuffix=core.windows.net", "Zm9vYmFyYmF6cXV4+/=="),
+    ("curl 'https://api.example.com/v1/items?limit=5&access_token=EAAB1x2y3z4w' -s", "EAAB1x2y3z4w"),
+    ("pw := \"x\"; db_pwd := \"S3cure\"", "S3cure"),
+    ("SMTP_PASS='m41l-s3rv3r'", "m41l-s3rv3r"),
+    ("My password: Tr1cky-0ne, please keep it safe", "Tr1cky-0ne"),
+    ("[database]\npassword = s3cr3t\n", "s3cr3t"),
+    ("{user: app, password: Hunter2, port: 5432}", "Hunter2"),
+    ("mysql -u root --password=hunter22 orders", "hunter22"),
+    ("String password = \"letmein\";", "letmein"),
+    ("The Redis password is set: REDIS_PASSWORD=Tr1cky-0ne.", "Tr1cky-0ne"),
+    // Authorization: the credentials, not the scheme.
+    ("-H \"Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l\"", "YWxhZGRpbjpvcGVuc2VzYW1l"),
+    ("Authorization: Bearer 4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f", "4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f"),
+    // Chinese names, with a full-width colon.
+    ("数据库密码：Abc12345，别外传", "Abc12345"),
+    ("服务器口令: qwe!@#123", "qwe!@#123"),
+];
+
+#[test]
+fn finds_the_value() {
+    for &(text, value) in FOUND {
+        let found = find(text);
+        assert!(
+            found.contains(&("credential".to_string(), value.to_string())),
+            "in {text:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn leaves_what_holds_no_credential() {
+    expect_no_credential(&[
+        // Look-ups, placeholders, masks and types.
+        "password: ${DB_PASSWORD}",
+        "PASSWORD=$DB_PASSWORD",
+        "password = os.environ[\"DB_PASSWORD\"]",
+        "password=getenv(\"PW\")",
+        "password: settings.database.password",
+        "password = user_password",
+        "api_key = API_KEY",
+        "token = next_token",
+        "username, password = split",
+        "index_url, _, index_url_user_password = index_info",
+        "password = \":****\"",
+        "'http://username:password@host.com:80/path'",
+        "help=\"a proxy as scheme://[user:passwd@]proxy.server:port\"",
+        "def ask(password: bool = False, token: int = 0):",
+        "fn append(&mut self, token: TokenTree);",
+        "struct Login {\n    password: SecretString,\n}",
+        "cargo dev new_lint --name=foo --pass=late",
+        "DEVSTAT_TYPE_PASS = 0x100,",
+        "pub paren_token: token::Paren, pub log_passwd: __u32,",
+        "pub const IORING_MSG_RING_FLAGS_PASS: u32 = 2;",
+        "NL80211_ATTR_SAE_PASSWORD = 277,",
+        "fn get(dwsizeofpassword: u32, szpassword: windows_sys::core::PCWSTR)",
+        "{token:\"storage.type.source.rust\",regex:\"x\"}",
+        "f.onMatch=this.$applyToken:f.onMatch=f.token,a.token=a.token+\".start\"",
+        "struct Login {\n    password: Option<String>,\n    token: &str,\n}",
+        "password: Optional[str] = None",
+        "\"password\": \"<your password here>\"",
+        "password: ****",
+        "password=xxxxxxxx",
+        "\"password\": null",
+        "password: string",
+        "postgres://app:${PGPASSWORD}@db/orders",
+        "postgres://app:****@db/orders",
+        // Comparisons and prose.
+        "if password == confirm:",
+        "value=if password == confirm_password: retries=3",
+        "if (password != other) {",
+        "The password: forgotten, so reset it.",
+        "Reset sent. Password: unknown",
+        "token: expired",
+        "the secret: patience",
+        "api_key: missing",
+        "max_tokens=512",
+        "bypass=enabled",
+        "PWD=/home/ops",
+        "token_type: bearer",
+        // URLs without a password.
+        "https://ops@example.com/path",
+        "https://example.com:8443/a?b=c",
+        "see http://[2001:db8::1]:80/ and mailto:ops@example.com",
+        // Authorization without credentials.
+        "Authorization: Bearer",
+        "Authorization: Bearer <token>",
+    ]);
+}
+
+#[test]
+fn a_secret_of_known_shape_keeps_its_name() {
+    let key = format!("sk-proj-{}", "A1b2C3d4E5".repeat(6));
+    for text in [
+        format!("Session token: {key}. Thanks."),
+        format!("OPENAI_API_KEY={key}"),
+        format!("{{\"api_key\": \"{key}\"}}"),
+        format!("Authorization: Bearer {key}"),
+    ] {
+        assert_eq!(
+            find(&text),
+            vec![("openai_key".to_string(), key.clone())],
+            "{text}"
+        );
+    }
+    // A value that merely holds a number is a credential whole.
+    assert_eq!(
+        find("DB_PASSWORD=pw-13812345678"),
+        vec![("credential".to_string(), "pw-13812345678".to_string())]
+    );
+}
+
+#[test]
+fn the_scan_resumes_after_a_url_password() {
+    // The host's address is still found; the `@` is not read as an e-mail.
+    let found = find("postgres://app:pw-1234@10.20.30.40:5432/db");
+    assert_eq!(
+        found,
+        vec![
+            ("credential".to_string(), "pw-1234".to_string()),
+            ("ipv4".to_string(), "10.20.30.40".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn names_and_operators_over_and_over() {
+    // Each look is bounded (the hostile inputs of `customs bench-detect`
+    // time it); here the bounded looks must still read such text right.
+    let text = "password=\"\n".repeat(20_000);
+    assert!(find(&text).is_empty());
+    let text = format!("password=\"{}\"", "a".repeat(1000));
+    assert!(find(&text).is_empty(), "a quote closed past the bound");
+    // A run past the bound is judged on its first bytes (here a
+    // setting with an `=` inside, refused at every `=`), never read to
+    // its end only to be refused.
+    let text = "token=".repeat(20_000);
+    assert!(find(&text).is_empty());
+    let text = format!("DB_PASSWORD={}", "Ab1".repeat(1000));
+    assert_eq!(
+        find(&text),
+        vec![("credential".to_string(), "Ab1".repeat(1000))]
+    );
+    let text = "a://b:c".repeat(20_000);
+    assert!(find(&text).iter().all(|(c, _)| c != "credential"));
+}
