@@ -154,15 +154,20 @@ impl Named {
 
     /// The span of the credential in `value`, the whole string held by a key
     /// of this name: any password of three characters or more, a secret of
-    /// eight or more without a space, an `Authorization` value's credentials;
-    /// never a reference, a mask or a type.
+    /// eight or more with a digit or both cases and no space (not a cursor
+    /// such as `{"next_token": "page_two"}`), an `Authorization` value's
+    /// credentials; never a reference, a mask or a type.
     pub(crate) fn value_span(self, value: &[u8]) -> Option<(usize, usize)> {
         if self.0 == Kind::Authorization {
             return authorization(value, 0);
         }
         let long_enough = match self.0 {
             Kind::Password => value.len() >= 3,
-            _ => value.len() >= 8 && !value.iter().any(u8::is_ascii_whitespace),
+            _ => {
+                value.len() >= 8
+                    && random_looking(value)
+                    && !value.iter().any(u8::is_ascii_whitespace)
+            }
         };
         (long_enough && !looked_up(value, true)).then_some((0, value.len()))
     }

@@ -383,7 +383,8 @@ fn a_credential_under_its_own_json_key_does_not_cross() {
     // Tool-call arguments (JSON in a string) and a tool-use block's input.
     let args = serde_json::json!({
         "user": "ops", "password": "letmein", "api_key": key,
-        "db": {"passwd": "${DB_PW}", "token_count": 12}, "headers": {"Authorization": "Basic YWRtaW46aHVudGVyMg=="}
+        "db": {"passwd": "${DB_PW}", "token_count": 12, "next_token": "page_two"},
+        "headers": {"Authorization": "Basic YWRtaW46aHVudGVyMg=="}
     });
     let body = serde_json::json!({
         "model": "m",
@@ -415,6 +416,7 @@ fn a_credential_under_its_own_json_key_does_not_cross() {
     for kept in [
         "${DB_PW}",
         "token_count",
+        "page_two",
         "\\\"ops\\\"",
         "Basic [CREDENTIAL_",
         "[OPENAI_KEY_1]",
