@@ -143,12 +143,7 @@ impl Named {
     /// `Some` for a key such as `password`, `client_secret`, `x-api-key`.
     pub fn key(key: &str) -> Option<Named> {
         let key = key.as_bytes();
-        let kind = kind_of_name(key).or_else(|| {
-            CHINESE_NAMES
-                .iter()
-                .find(|(name, _)| key.ends_with(name.as_bytes()))
-                .map(|(_, kind)| *kind)
-        })?;
+        let kind = kind_of_name(key).or_else(|| chinese_name_ending(key).map(|(_, k)| k))?;
         Some(Named(kind))
     }
 
@@ -163,11 +158,7 @@ impl Named {
         }
         let long_enough = match self.0 {
             Kind::Password => value.len() >= 3,
-            _ => {
-                value.len() >= 8
-                    && random_looking(value)
-                    && !value.iter().any(u8::is_ascii_whitespace)
-            }
+            _ => machine_made(value),
         };
         (long_enough && !looked_up(value, true)).then_some((0, value.len()))
     }
@@ -206,32 +197,24 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     if spaced_assignment && !quoted && variable {
         return None;
     }
-    let taken = match kind {
-        Kind::Password => {
-            // In a sentence, a plain word after `: ` is prose, not a
-            // password, and an `=` there starts the next setting
-            // (`confirm_password: retries=3`).
-            let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
-            let plain_word = !marked(value) && value.len() < 12;
-            // `password: SecretString,`: a field's type, ending its line.
-            let field_type = at(t, op) == b':'
-                && !quoted
-                && type_name(value)
-                && matches!(at(t, end), b',' | b';' | b'\n' | b'\r' | 0);
-            value.len() >= 3 && !(prose && (plain_word || value.contains(&b'='))) && !field_type
-        }
-        // Made by machines: a digit or both cases (not `storage.type.rust`
-        // or `a.token+`), no space, `=` only as base64's padding.
-        Kind::Secret => {
-            let padding = value.iter().rev().take_while(|&&b| b == b'=').count();
-            let inner = value.get(..value.len() - padding).unwrap_or_default();
-            value.len() >= 8
-                && random_looking(value)
-                && !value.iter().any(u8::is_ascii_whitespace)
-                && !inner.contains(&b'=')
-        }
-        // Read by `authorization` above.
-        Kind::Authorization => false,
+    let taken = if kind == Kind::Password {
+        // In a sentence, a plain word after `: ` is prose, not a
+        // password, and an `=` there starts the next setting
+        // (`confirm_password: retries=3`).
+        let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
+        let plain_word = !marked(value) && value.len() < 12;
+        // `password: SecretString,`: a field's type, ending its line.
+        let field_type = at(t, op) == b':'
+            && !quoted
+            && type_name(value)
+            && matches!(at(t, end), b',' | b';' | b'\n' | b'\r' | 0);
+        value.len() >= 3 && !(prose && (plain_word || value.contains(&b'='))) && !field_type
+    } else {
+        // Made by machines (not `storage.type.rust` or `a.token+`), `=`
+        // only as base64's padding. (`Authorization` was read above.)
+        let padding = value.iter().rev().take_while(|&&b| b == b'=').count();
+        let inner = value.get(..value.len() - padding).unwrap_or_default();
+        machine_made(value) && !inner.contains(&b'=')
     };
     if !taken {
         return None;
@@ -298,11 +281,9 @@ fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
     let kind = if start < end {
         kind_of_name(t.get(start..end)?)?
     } else {
-        let name = CHINESE_NAMES
-            .iter()
-            .find(|(name, _)| t.get(..end).is_some_and(|b| b.ends_with(name.as_bytes())))?;
-        start = end - name.0.len();
-        name.1
+        let (len, kind) = chinese_name_ending(t.get(..end)?)?;
+        start = end - len;
+        kind
     };
     // `pub password: String`, `let token: &str`: a declaration's type.
     if at(t, op) == b':' && declared(t, start) {
@@ -337,6 +318,14 @@ fn declared(t: &[u8], start: usize) -> bool {
         .unwrap_or(space);
     let word = t.get(word_start..space).unwrap_or_default();
     KEYWORDS.contains(&word)
+}
+
+/// The Chinese name `text` ends with: its length in bytes and its kind.
+fn chinese_name_ending(text: &[u8]) -> Option<(usize, Kind)> {
+    CHINESE_NAMES
+        .iter()
+        .find(|(name, _)| text.ends_with(name.as_bytes()))
+        .map(|(name, kind)| (name.len(), *kind))
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -524,6 +513,12 @@ fn member_path(value: &[u8]) -> bool {
 }
 
 /// Whether a value has a digit, or capitals and small letters both.
+/// Eight characters or more, random-looking, without a space: a secret, key
+/// or token as machines make them.
+fn machine_made(value: &[u8]) -> bool {
+    value.len() >= 8 && random_looking(value) && !value.iter().any(u8::is_ascii_whitespace)
+}
+
 /// Letters only, they must be sixteen or more and not a type's name
 /// (`TokenTree`: a capital, then small letters up to the next capital).
 fn random_looking(value: &[u8]) -> bool {

@@ -78,7 +78,11 @@ impl Scanner {
         if !self.detects_anything() {
             return;
         }
-        let normalized = Normalized::new(text);
+        self.scan_normalized(&Normalized::new(text), out);
+    }
+
+    /// [`Scanner::scan`] on text already normalised.
+    fn scan_normalized(&self, normalized: &Normalized<'_>, out: &mut Vec<Finding>) {
         let t = normalized.as_str();
         let mut found = Vec::new();
         self.scan_builtins(t.as_bytes(), self.enabled, &mut found);
@@ -102,12 +106,12 @@ impl Scanner {
     /// that names a credential: the credential, unless the string is a
     /// secret of a known shape (`{"api_key": "sk-..."}`) or a reference.
     pub fn scan_named(&self, named: Named, text: &str, out: &mut Vec<Finding>) {
-        let from = out.len();
-        self.scan(text, out);
         if !self.enabled.has(&Category::Credential) {
-            return;
+            return self.scan(text, out);
         }
+        let from = out.len();
         let normalized = Normalized::new(text);
+        self.scan_normalized(&normalized, out);
         let Some((start, end)) = named.value_span(normalized.as_str().as_bytes()) else {
             return;
         };

@@ -194,7 +194,12 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 let (follow_object, take_url) = (name != "url", name != "source");
                 // Whether a string under this key is a credential as a whole
                 // (`"password": "..."`), in the border walk.
-                let named = if reach.keys { Named::key(name) } else { None };
+                let string = matches!(value, Json::String(_));
+                let named = if reach.keys && string {
+                    Named::key(name)
+                } else {
+                    None
+                };
                 if reach.keys && !structural {
                     out.push(Slot::Text(key));
                 }
@@ -219,7 +224,7 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 if reach.skip_structural && structural {
                     continue;
                 }
-                let whole = matches!(value, Json::String(_)) && (embedded || named.is_some());
+                let whole = string && (embedded || named.is_some());
                 if !whole {
                     collect(value, reach, out);
                 } else if let Json::String(s) = value {
