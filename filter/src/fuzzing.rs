@@ -146,7 +146,12 @@ fn check_spans(text: &str, findings: &[Finding]) {
 fn detect(scanner: &Scanner, text: &str, values: &mut Vec<String>) {
     let mut found = Vec::new();
     scanner.scan(text, &mut found);
-    check_spans(text, &found);
+    record(text, &found, values);
+}
+
+/// Checks the spans of `found` in `text` and adds their values.
+fn record(text: &str, found: &[Finding], values: &mut Vec<String>) {
+    check_spans(text, found);
     values.extend(found.iter().map(|f| text[f.start..f.end].to_string()));
 }
 
@@ -158,8 +163,7 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
         Slot::Credential(text, named) => {
             let mut found = Vec::new();
             scanner.scan_named(named, text, &mut found);
-            check_spans(text, &found);
-            values.extend(found.iter().map(|f| text[f.start..f.end].to_string()));
+            record(text, &found, values);
         }
         Slot::EmbeddedJson(text) => match json::parse_str(text, DEPTH) {
             Ok(mut inner) => {
