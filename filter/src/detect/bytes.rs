@@ -16,13 +16,14 @@ pub(crate) const LOCAL: u8 = 1 << 4;
 pub(crate) const DOMAIN: u8 = 1 << 5;
 pub(crate) const UPPER: u8 = 1 << 6;
 /// Bytes other than digits that start a detector: `@`, `+` and `:`; `=`,
-/// which with `:` follows a credential's name; `-` and `_`, which follow the
+/// which with `:` follows a credential's name; `>`, which ends an XML start
+/// tag (`<password>`); `-` and `_`, which follow the
 /// first word of most secret prefixes (`sk-`, `ghp_`); `A` and `J`, which
 /// begin `AKIA`, `ASIA`, `AIza` or end `eyJ`.
 pub(crate) const TRIGGER: u8 = 1 << 7;
 /// The bytes of [`TRIGGER`]: the class table and the scanner's sixteen-byte
 /// search are both built from this list.
-pub(crate) const TRIGGER_BYTES: [u8; 8] = [b'@', b'+', b':', b'=', b'-', b'_', b'A', b'J'];
+pub(crate) const TRIGGER_BYTES: [u8; 9] = [b'@', b'+', b':', b'=', b'>', b'-', b'_', b'A', b'J'];
 
 static CLASSES: [u8; 256] = classes();
 

@@ -3,7 +3,11 @@
 //! value given to a credential's name (`DB_PASSWORD=...`, `"client_secret":
 //! "..."`, `Authorization: Basic ...`, `密码：...`).
 //!
-//! The scanner calls [`credential`] at each `:` and `=`. A name counts by how
+//! Where the name is not right before its value (a Kubernetes `name:` and
+//! `value:`, an XML element, `Uid=sa;Pwd=...`, `curl -u user:password`), the
+//! forms in [`markup`] read it.
+//!
+//! The scanner calls [`credential`] at each `:`, `=` and `>`. A name counts by how
 //! it ends, case and the separators `_`, `-` and `.` aside
 //! (`AWS_SECRET_ACCESS_KEY`, `x-api-key`, `smtp.password`), so the many
 //! spellings of one name need no list. Only the value is reported: the name,
@@ -38,6 +42,8 @@
 //! whatever the input.
 
 use super::bytes::{at, before, class, is, ALNUM, DIGIT, UPPER};
+
+mod markup;
 
 /// How far back a name is read.
 const MAX_NAME: usize = 64;
@@ -164,12 +170,17 @@ impl Named {
     }
 }
 
-/// The credential at the `:` or `=` at `op`: the span of its value.
+/// The credential at the `:`, `=` or `>` at `op`: the span of its value.
 pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
-    if at(t, op) == b':' && at(t, op + 1) == b'/' && at(t, op + 2) == b'/' {
-        return url_password(t, op);
+    match at(t, op) {
+        b'>' => return markup::element(t, op),
+        b':' if at(t, op + 1) == b'/' && at(t, op + 2) == b'/' => return url_password(t, op),
+        _ => {}
     }
-    let (kind, line_start) = named(t, op)?;
+    let (kind, line_start) = match named(t, op)? {
+        Name::Kind(kind, line_start) => (kind, line_start),
+        Name::User(user) => return markup::user_password(t, op, user),
+    };
     let mut v = op + 1;
     while matches!(at(t, v), b' ' | b'\t') && v - op <= 4 {
         v += 1;
@@ -252,9 +263,17 @@ fn url_password(t: &[u8], colon: usize) -> Option<(usize, usize)> {
     (!password.is_empty() && !looked_up(password, true)).then_some((start, end))
 }
 
+/// What the name before a `:` or `=` says of the value after it.
+enum Name {
+    /// A credential's kind, and whether the name starts its line.
+    Kind(Kind, bool),
+    /// The user of `curl -u user:password`, at this span.
+    User((usize, usize)),
+}
+
 /// The kind of the name that ends just before `op` (past a closing quote,
 /// spaces, or the `:` of `:=`), and whether the name starts its line.
-fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
+fn named(t: &[u8], op: usize) -> Option<Name> {
     if at(t, op) == b'='
         && (at(t, op + 1) == b'=' || matches!(before(t, op), b'=' | b'!' | b'<' | b'>'))
     {
@@ -279,7 +298,14 @@ fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
         start -= 1;
     }
     let kind = if start < end {
-        kind_of_name(t.get(start..end)?)?
+        let name = t.get(start..end)?;
+        match kind_of_name(name)
+            .or_else(|| markup::bare_in_pairs(t, start, name, op))
+            .or_else(|| markup::paired(t, start, name))
+        {
+            Some(kind) => kind,
+            None => return markup::user_flag(t, start, end, op).map(Name::User),
+        }
     } else {
         let (len, kind) = chinese_name_ending(t.get(..end)?)?;
         start = end - len;
@@ -289,7 +315,7 @@ fn named(t: &[u8], op: usize) -> Option<(Kind, bool)> {
     if at(t, op) == b':' && declared(t, start) {
         return None;
     }
-    Some((kind, starts_line(t, start)))
+    Some(Name::Kind(kind, starts_line(t, start)))
 }
 
 /// Whether a declaration's keyword and one space stand before `start`.
@@ -576,5 +602,4 @@ fn authorization(t: &[u8], v: usize) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
-#[path = "credentials_tests.rs"]
 mod tests;

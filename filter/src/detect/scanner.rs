@@ -162,7 +162,7 @@ impl Scanner {
                 b'+' if on.has(&Category::Phone) => {
                     numbers::international_phone(t, i).map(|e| (i, e, Category::Phone))
                 }
-                b':' | b'=' => self.credential(t, i, on, out).or_else(|| {
+                b':' | b'=' | b'>' => self.credential(t, i, on, out).or_else(|| {
                     (b == b':' && on.has(&Category::Ipv6))
                         .then(|| self.ipv6_around_colon(t, i))
                         .flatten()

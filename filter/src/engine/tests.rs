@@ -424,3 +424,46 @@ fn a_credential_under_its_own_json_key_does_not_cross() {
         assert!(sent.contains(kept), "{kept} missing: {sent}");
     }
 }
+
+#[test]
+fn a_setting_named_for_a_credential_does_not_cross() {
+    let e = engine("");
+    // A container's environment in tool-call arguments (JSON in a string),
+    // and a manifest pasted into a message.
+    let args = serde_json::json!({
+        "env": [
+            {"name": "DB_PASSWORD", "value": "letmein"},
+            {"name": "LOG_LEVEL", "value": "debug"},
+            {"Name": "STRIPE_API_KEY", "Value": "rk9Xa7Qm2Lp4"}
+        ]
+    });
+    let manifest = "env:\n  - name: SMTP_PASS\n    value: hunter-two\n  - name: REGION\n    value: cn-north-1\n<password>opensesame</password>";
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
+              "function": {"name": "deploy", "arguments": args.to_string()}}]},
+            {"role": "user", "content": manifest}
+        ]
+    });
+    let verdict = run(
+        &e,
+        &head("/v1/chat/completions", &[JSON]),
+        body.to_string().as_bytes(),
+    );
+    let Verdict::Forward(forward) = verdict else {
+        panic!("refused");
+    };
+    let sent = String::from_utf8(forward.body.unwrap()).unwrap();
+    for gone in ["letmein", "rk9Xa7Qm2Lp4", "hunter-two", "opensesame"] {
+        assert!(!sent.contains(gone), "{gone} crossed: {sent}");
+    }
+    for kept in [
+        "DB_PASSWORD",
+        "debug",
+        "cn-north-1",
+        "<password>[CREDENTIAL_",
+    ] {
+        assert!(sent.contains(kept), "{kept} missing: {sent}");
+    }
+}

@@ -180,6 +180,11 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
             }
         }
         Json::Object(entries) => {
+            let setting = if reach.keys {
+                named_setting(entries)
+            } else {
+                None
+            };
             for (key, value) in entries.iter_mut() {
                 let name = key.as_str();
                 let structural = STRUCTURAL_KEYS.contains(&name);
@@ -196,7 +201,7 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 // (`"password": "..."`), in the border walk.
                 let string = matches!(value, Json::String(_));
                 let named = if reach.keys && string {
-                    Named::key(name)
+                    Named::key(name).or(setting.filter(|_| name.eq_ignore_ascii_case("value")))
                 } else {
                     None
                 };
@@ -236,6 +241,19 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
             }
         }
         Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
+}
+
+/// What a setting's `value` holds when its `name` or `key` names a
+/// credential: `{"name": "DB_PASSWORD", "value": "..."}`, as Kubernetes and
+/// ECS write a container's environment.
+fn named_setting(entries: &[(String, Json)]) -> Option<Named> {
+    let holds_name =
+        |key: &str| key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("key");
+    let (_, name) = entries.iter().find(|(key, _)| holds_name(key))?;
+    match name {
+        Json::String(name) => Named::key(name),
+        _ => None,
     }
 }
 

@@ -50,6 +50,23 @@ const FOUND: &[(&str, &str)] = &[
     // Authorization: the credentials, not the scheme.
     ("-H \"Authorization: Basic YWxhZGRpbjpvcGVuc2VzYW1l\"", "YWxhZGRpbjpvcGVuc2VzYW1l"),
     ("Authorization: Bearer 4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f", "4f1c2a9e-77b0-4c1d-9e2f-5a6b7c8d9e0f"),
+    // A setting's value next to its name: Kubernetes, ECS, .NET, Ant.
+    ("env:\n  - name: DB_PASSWORD\n    value: letmein\n  - name: LOG_LEVEL\n    value: debug", "letmein"),
+    ("\"environment\": [{\"name\": \"STRIPE_API_KEY\", \"value\": \"rk9Xa7Qm2Lp4\"}]", "rk9Xa7Qm2Lp4"),
+    ("<add key=\"DbPassword\" value=\"Summer#2024\" />", "Summer#2024"),
+    ("<property name=\"db.password\" value=\"letmein\"/>", "letmein"),
+    ("env {\n  name  = \"API_TOKEN\"\n  value = \"tk_8d7f6e5c4b3a\"\n}", "tk_8d7f6e5c4b3a"),
+    // XML elements named for a credential, or keyed by one.
+    ("<server><id>nexus</id><username>ci</username><password>letmein</password></server>", "letmein"),
+    ("<wsse:Password Type=\"http://docs.oasis-open.org/wss#PasswordText\">Tr0ub4dor&amp;3</wsse:Password>", "Tr0ub4dor&amp;3"),
+    ("<entry key=\"db.password\">s3cr3t-pw</entry>", "s3cr3t-pw"),
+    ("<ClientSecret>\n  8Q~xYz.AbCdEfGhIjKlMn\n</ClientSecret>", "8Q~xYz.AbCdEfGhIjKlMn"),
+    // `pwd` and `pass` alone in a connection string or a query.
+    ("Server=db01;Database=Ledger;Uid=sa;Pwd=Gr33n!Tea;Encrypt=yes", "Gr33n!Tea"),
+    ("https://legacy.example.cn/login?user=ops&pass=letmein&lang=zh", "letmein"),
+    // curl's user and password.
+    ("curl -u alice:S3cret-pw https://api.example.com/v1/items", "S3cret-pw"),
+    ("curl -s \\\n  --user 'ops@example.com:letmein' https://api.example.com", "letmein"),
     // Chinese names, with a full-width colon.
     ("数据库密码：Abc12345，别外传", "Abc12345"),
     ("服务器口令: qwe!@#123", "qwe!@#123"),
@@ -116,6 +133,23 @@ fn leaves_what_holds_no_credential() {
         "bypass=enabled",
         "PWD=/home/ops",
         "token_type: bearer",
+        // Settings, elements and flags that hold no credential.
+        "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db",
+        "- name: DB_PASSWORD\n  value: $(DB_PASSWORD_FROM_VAULT)",
+        "{\"name\": \"LOG_LEVEL\", \"value\": \"debug\"}",
+        "{\"username\": \"API_TOKEN\", \"value\": \"abc\"}",
+        "{\"name\": \"session_token\", \"value\": \"short\"}",
+        "<input name=\"password\"> Remember me</label>",
+        "<password></password><password>${DB_PW}</password>",
+        "<token>word</token> <Token>Hello</Token>",
+        "List<Token> tokens = new List<Token>(); let f = |x| x -> y => z;",
+        "<add key=\"Theme\" value=\"dark\" />",
+        "<string name=\"error_invalid_password\">This password is too short</string>",
+        "<string name=\"label_password\">Passwort</string><string name=\"prompt_password\">Password</string>",
+        "cd /srv; PWD=/srv/app; bypass=1",
+        "docker run -u app:staff image; git push -u origin main:main",
+        "curl -u alice: https://x; curl -u $USER:$PASS https://y",
+        "curl -u root:root http://localhost:8080",
         // URLs without a password.
         "https://ops@example.com/path",
         "https://example.com:8443/a?b=c",
@@ -181,4 +215,22 @@ fn names_and_operators_over_and_over() {
     );
     let text = "a://b:c".repeat(20_000);
     assert!(find(&text).iter().all(|(c, _)| c != "credential"));
+    // Tags, settings and flags: each look stops at the bound or at the
+    // previous tag, and what is found is still found.
+    for hostile in [
+        "<password>".repeat(20_000),
+        format!("<a b=\"{}\">", "c".repeat(300)).repeat(200),
+        "x->y=>".repeat(20_000),
+        "name: DB_PASSWORD\nvalue: \n".repeat(10_000),
+        "curl -u a: ".repeat(10_000),
+        ";Pwd=;pass=".repeat(10_000),
+    ] {
+        assert!(
+            find(&hostile).iter().all(|(c, _)| c != "credential"),
+            "{}",
+            &hostile[..40]
+        );
+    }
+    let text = "<password>letmein</password>".repeat(1_000);
+    assert_eq!(find(&text).len(), 1_000);
 }
