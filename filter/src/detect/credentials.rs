@@ -141,7 +141,7 @@ const NOT_VALUES: &[&[u8]] = &[
 
 /// What a JSON key names, when it names a credential: its string value is
 /// then one (`{"password": "..."}` in a tool call's arguments), with no `:` or
-/// `=` in any text for [`credential`] to find.
+/// `=` in any text for the text detector to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Named(Kind);
 

@@ -430,7 +430,7 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Where a credential would stand, a reference to one kept elsewhere,
         // a mask, or none at all.
-        "credential_reference" => match rng.below(8) {
+        "credential_reference" => match rng.below(12) {
             0 => neg("password: ${DB_PASSWORD}".to_string()),
             1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
             2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
@@ -441,7 +441,17 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
             4 => neg(r#"{"user": "app", "password": "<your password>"}"#.to_string()),
             5 => neg("password: ********".to_string()),
             6 => neg(format!("max_tokens={}", rng.range(16, 4096))),
-            _ => neg("if password == confirm_password:".to_string()),
+            7 => neg("if password == confirm_password:".to_string()),
+            8 => neg(
+                "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: db-secret\n      key: password"
+                    .to_string(),
+            ),
+            9 => neg("<password>${DB_PASSWORD}</password>".to_string()),
+            10 => neg(format!(
+                "Server=db{};Uid=app;Pwd=%DB_PWD%;",
+                rng.range(1, 9)
+            )),
+            _ => neg(r#"curl -u "$API_USER:$API_PASS" https://api.example.com"#.to_string()),
         },
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);

@@ -532,8 +532,9 @@ fn jwt(rng: &mut Rng) -> String {
 }
 
 /// A password or secret known only by where it stands: in a URL, after a
-/// name in code, an `.env` file or JSON, or in an `Authorization` header. The
-/// label is the password or secret alone.
+/// name in code, an `.env` file or JSON, in an `Authorization` header, in a
+/// container's environment, an XML element, a connection string or a curl
+/// command. The label is the password or secret alone.
 fn credential(rng: &mut Rng) -> Value {
     // People's passwords: letters and digits with a symbol inside.
     let len = rng.range(8, 14) as usize;
@@ -541,7 +542,7 @@ fn credential(rng: &mut Rng) -> Value {
     let password = format!("{}{symbol}{}", rng.string(BASE62, len), rng.digits(2));
     let user = rng.pick(&["app", "svc_orders", "admin", "etl", "readonly"]);
     let host = rng.pick(&["db.internal", "10.8.0.12", "mq.example.cn", "cache-01"]);
-    match rng.below(7) {
+    match rng.below(11) {
         0 | 1 => {
             let scheme = rng.pick(&["postgres", "mysql", "redis", "amqp", "mongodb+srv", "https"]);
             Value::new(
@@ -576,7 +577,28 @@ fn credential(rng: &mut Rng) -> Value {
             let basic = b64url(format!("{user}:{password}").as_bytes());
             Value::new(format!("Authorization: Basic {basic}"), basic)
         }
-        _ => Value::new(format!("password: {password}"), password),
+        6 => Value::new(format!("password: {password}"), password),
+        7 => {
+            let name = rng.pick(&["DB_PASSWORD", "SMTP_PASS", "API_TOKEN", "REDIS_PASSWORD"]);
+            let entry = if rng.below(2) == 0 {
+                format!("- name: {name}\n  value: {password}")
+            } else {
+                format!(r#"{{"name": "{name}", "value": "{password}"}}"#)
+            };
+            Value::new(entry, password)
+        }
+        8 => {
+            let element = rng.pick(&["password", "Password", "wsse:Password", "passphrase"]);
+            Value::new(format!("<{element}>{password}</{element}>"), password)
+        }
+        9 => Value::new(
+            format!("Server={host};Database=orders;Uid={user};Pwd={password};"),
+            password,
+        ),
+        _ => Value::new(
+            format!("curl -u {user}:{password} https://{host}/api/v1/export"),
+            password,
+        ),
     }
 }
 
