@@ -33,7 +33,9 @@
 //!   `{token:"storage.type.rust"}` stay;
 //! - code: a path (`token::Paren`), a declaration's type (`pub password:
 //!   String`, `token: u32`), a lower-case name or a number after ` = `
-//!   (`password = split`: a literal would be quoted there).
+//!   (`password = split`: a literal would be quoted there), unless a
+//!   password's name starts the line and its value ends it, as an INI or
+//!   `.properties` file writes it (`password = letmein`).
 //!
 //! Every look is bounded: back over at most [`MAX_NAME`] bytes of name, forward
 //! over at most [`MAX_QUOTED`] bytes to a closing quote or [`MAX_RUN`] bytes
@@ -177,8 +179,8 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
         b':' if at(t, op + 1) == b'/' && at(t, op + 2) == b'/' => return url_password(t, op),
         _ => {}
     }
-    let (kind, line_start) = match named(t, op)? {
-        Name::Kind(kind, line_start) => (kind, line_start),
+    let (kind, line) = match named(t, op)? {
+        Name::Kind(kind, line) => (kind, line),
         Name::User(user) => return markup::user_password(t, op, user),
     };
     let mut v = op + 1;
@@ -205,14 +207,21 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     let variable = value.iter().all(|b| b.is_ascii_lowercase() || *b == b'_')
         || value.iter().all(u8::is_ascii_digit)
         || hex_literal;
-    if spaced_assignment && !quoted && variable {
+    // `password = letmein` from a line's first column to its end, a
+    // password named as such: an INI or `.properties` file's setting (code
+    // there would read a variable, `password = pwd`, rarely so).
+    let setting = kind == Kind::Password
+        && line == Line::Flush
+        && matches!(at(t, end), b'\n' | b'\r' | 0)
+        && !value.contains(&b'_');
+    if spaced_assignment && !quoted && variable && !setting {
         return None;
     }
     let taken = if kind == Kind::Password {
         // In a sentence, a plain word after `: ` is prose, not a
         // password, and an `=` there starts the next setting
         // (`confirm_password: retries=3`).
-        let prose = at(t, op) == b':' && spaced && !quoted && !line_start;
+        let prose = at(t, op) == b':' && spaced && !quoted && line == Line::Inside;
         let plain_word = !marked(value) && value.len() < 12;
         // `password: SecretString,`: a field's type, ending its line.
         let field_type = at(t, op) == b':'
@@ -265,14 +274,25 @@ fn url_password(t: &[u8], colon: usize) -> Option<(usize, usize)> {
 
 /// What the name before a `:` or `=` says of the value after it.
 enum Name {
-    /// A credential's kind, and whether the name starts its line.
-    Kind(Kind, bool),
+    /// A credential's kind, and where on its line the name stands.
+    Kind(Kind, Line),
     /// The user of `curl -u user:password`, at this span.
     User((usize, usize)),
 }
 
+/// Where a name stands on its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// In the first column: a setting in a file of settings, or a header.
+    Flush,
+    /// After spaces, tabs or a list's `-` only: YAML, an indented setting.
+    Indented,
+    /// After other text: a sentence, or code.
+    Inside,
+}
+
 /// The kind of the name that ends just before `op` (past a closing quote,
-/// spaces, or the `:` of `:=`), and whether the name starts its line.
+/// spaces, or the `:` of `:=`), and where on its line the name stands.
 fn named(t: &[u8], op: usize) -> Option<Name> {
     if at(t, op) == b'='
         && (at(t, op + 1) == b'=' || matches!(before(t, op), b'=' | b'!' | b'<' | b'>'))
@@ -315,7 +335,14 @@ fn named(t: &[u8], op: usize) -> Option<Name> {
     if at(t, op) == b':' && declared(t, start) {
         return None;
     }
-    Some(Name::Kind(kind, starts_line(t, start)))
+    let line = if matches!(before(t, start), b'\n' | b'\r' | 0) {
+        Line::Flush
+    } else if starts_line(t, start) {
+        Line::Indented
+    } else {
+        Line::Inside
+    };
+    Some(Name::Kind(kind, line))
 }
 
 /// Whether a declaration's keyword and one space stand before `start`.

@@ -193,8 +193,8 @@ impl Scanner {
         }
     }
 
-    /// A credential whose name or URL ends at the `:` or `=` at `op`. Its value
-    /// is scanned on its own too: a secret of a known shape there
+    /// A credential whose name, URL or XML tag ends at the `:`, `=` or `>`
+    /// at `op`. Its value is scanned on its own too: a secret of a known shape there
     /// (`OPENAI_API_KEY=sk-...`) names the finding, and the pass, which goes
     /// on after the value, reads each byte of it at most twice.
     fn credential(

@@ -50,6 +50,14 @@ fn bodies() -> Vec<(&'static str, Body)> {
                 n,
             ))
         }),
+        // Each `>` reads its tag back to the `<`, each `value` its setting's
+        // name, each `-u` its user; every value is refused.
+        ("tags, settings and flags, none taken", |n| {
+            chat(&sized(
+                "<a href=\"x\">y</a> x->y=>z <entry key=\"password\">x</entry> name: token\nvalue: debug curl -u a:a ",
+                n,
+            ))
+        }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),
