@@ -24,6 +24,15 @@ fn head(path: &str, headers: &[(&str, &str)]) -> RequestHead {
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
+/// The body a chat completion request forwards, as text.
+fn forwarded_chat(engine: &Engine, body: &serde_json::Value) -> String {
+    let head = head("/v1/chat/completions", &[JSON]);
+    let Verdict::Forward(forward) = run(engine, &head, body.to_string().as_bytes()) else {
+        panic!("refused");
+    };
+    String::from_utf8(forward.body.unwrap()).unwrap()
+}
+
 /// Runs a whole request through the engine.
 fn run(engine: &Engine, head: &RequestHead, body: &[u8]) -> Verdict {
     let ctx = Ctx {
@@ -395,15 +404,7 @@ fn a_credential_under_its_own_json_key_does_not_cross() {
         ],
         "metadata": {"client_secret": "Zm9vYmFyYmF6cXV4MTIz"}
     });
-    let verdict = run(
-        &e,
-        &head("/v1/chat/completions", &[JSON]),
-        body.to_string().as_bytes(),
-    );
-    let Verdict::Forward(forward) = verdict else {
-        panic!("refused");
-    };
-    let sent = String::from_utf8(forward.body.unwrap()).unwrap();
+    let sent = forwarded_chat(&e, &body);
     for gone in [
         "letmein",
         &key,
@@ -446,15 +447,7 @@ fn a_setting_named_for_a_credential_does_not_cross() {
             {"role": "user", "content": manifest}
         ]
     });
-    let verdict = run(
-        &e,
-        &head("/v1/chat/completions", &[JSON]),
-        body.to_string().as_bytes(),
-    );
-    let Verdict::Forward(forward) = verdict else {
-        panic!("refused");
-    };
-    let sent = String::from_utf8(forward.body.unwrap()).unwrap();
+    let sent = forwarded_chat(&e, &body);
     for gone in ["letmein", "rk9Xa7Qm2Lp4", "hunter-two", "opensesame"] {
         assert!(!sent.contains(gone), "{gone} crossed: {sent}");
     }
