@@ -156,9 +156,13 @@ impl Scanner {
                 secrets::secret(t, start, on, &mut scanned).map(|(e, c)| (start, e, c))
             };
             let found = match b {
-                b'@' if on.has(&Category::Email) => {
-                    email::email(t, i).map(|(s, e)| (s, e, Category::Email))
-                }
+                // `scott/tiger@orcl`: an Oracle connect string's password,
+                // not an e-mail address's local part.
+                b'@' => self.credential(t, i, on, out).or_else(|| {
+                    on.has(&Category::Email)
+                        .then(|| email::email(t, i).map(|(s, e)| (s, e, Category::Email)))
+                        .flatten()
+                }),
                 b'+' if on.has(&Category::Phone) => {
                     numbers::international_phone(t, i).map(|e| (i, e, Category::Phone))
                 }
@@ -193,8 +197,8 @@ impl Scanner {
         }
     }
 
-    /// A credential whose name, URL or XML tag ends at the `:`, `=` or `>`
-    /// at `op`. Its value is scanned on its own too: a secret of a known shape there
+    /// A credential whose name, URL, XML tag or connect string's password
+    /// ends at the `:`, `=`, `>` or `@` at `op`. Its value is scanned on its own too: a secret of a known shape there
     /// (`OPENAI_API_KEY=sk-...`) names the finding, and the pass, which goes
     /// on after the value, reads each byte of it at most twice.
     fn credential(

@@ -13,6 +13,8 @@
 //!   (`Uid=sa;Pwd=...`, `?user=ops&pass=...`), where elsewhere they are a
 //!   shell's variable or a compiler's pass.
 //! - `curl -u user:password` (and `--user`).
+//! - Oracle's `user/password@database`, after `sqlplus`, `connect`,
+//!   `jdbc:oracle:thin:` and the like.
 //!
 //! Every look is bounded as the rest of the detector's are: back over at most
 //! [`MAX_TAG`] bytes to a tag's `<` (never past a `>` or a line's end, so no
@@ -234,4 +236,59 @@ fn named_by_attribute(attributes: &[u8]) -> Option<Kind> {
         rest = after;
     }
     None
+}
+
+/// What stands before an Oracle connect string's user: its tools and
+/// commands, and the JDBC driver's prefix (compared in lower case).
+const ORACLE_LEADS: &[&[u8]] = &[
+    b"thin:",
+    b"sqlplus ",
+    b"sqlplus -s ",
+    b"sqlplus -l ",
+    b"connect ",
+    b"conn ",
+    b"expdp ",
+    b"impdp ",
+    b"exp ",
+    b"imp ",
+    b"sqlldr ",
+    b"rman target ",
+    b"userid=",
+    b"connect(",
+];
+
+/// The password of an Oracle connect string, `user/password@database`, at
+/// its `@`: `sqlplus scott/tiger@orcl`, `jdbc:oracle:thin:app/pw@//db:1521/svc`.
+pub(super) fn connect_password(t: &[u8], at_sign: usize) -> Option<(usize, usize)> {
+    let mut start = at_sign;
+    while before(t, start) != b'/' {
+        let b = before(t, start);
+        if at_sign - start >= MAX_NAME || !b.is_ascii_graphic() || matches!(b, b'@' | b'"' | b'\'')
+        {
+            return None;
+        }
+        start -= 1;
+    }
+    let user_end = start - 1;
+    let mut user = user_end;
+    while user_end - user < MAX_NAME && is_name_byte(before(t, user)) {
+        user -= 1;
+    }
+    if user == user_end {
+        return None;
+    }
+    let mut lead_end = user;
+    if matches!(before(t, lead_end), b'"' | b'\'') {
+        lead_end -= 1;
+    }
+    let head = t.get(lead_end.saturating_sub(16)..lead_end)?;
+    let led = ORACLE_LEADS.iter().any(|lead| {
+        head.len() >= lead.len()
+            && head
+                .get(head.len() - lead.len()..)
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(lead))
+            && !before(t, lead_end - lead.len()).is_ascii_alphanumeric()
+    });
+    let password = t.get(start..at_sign)?;
+    (led && !password.is_empty() && !looked_up(password, true)).then_some((start, at_sign))
 }

@@ -69,6 +69,12 @@ const FOUND: &[(&str, &str)] = &[
     // curl's user and password.
     ("curl -u alice:S3cret-pw https://api.example.com/v1/items", "S3cret-pw"),
     ("curl -s \\\n  --user 'ops@example.com:letmein' https://api.example.com", "letmein"),
+    // Oracle's connect strings.
+    ("sqlplus scott/tiger@orcl", "tiger"),
+    ("url=jdbc:oracle:thin:app_user/S3cret!x@//db.internal:1521/ORCLPDB1", "S3cret!x"),
+    ("SQL> CONNECT system/Manager1@prod", "Manager1"),
+    ("expdp hr/hr_pw@pdb1 directory=dp_dir", "hr_pw"),
+    ("conn = cx_Oracle.connect(\"app/Tr0ub4dor@db-host/svc\")", "Tr0ub4dor"),
     // Chinese names, with a full-width colon.
     ("数据库密码：Abc12345，别外传", "Abc12345"),
     ("服务器口令: qwe!@#123", "qwe!@#123"),
@@ -154,6 +160,8 @@ fn leaves_what_holds_no_credential() {
         "docker run -u app:staff image; git push -u origin main:main",
         "curl -u alice: https://x; curl -u $USER:$PASS https://y",
         "curl -u root:root http://localhost:8080",
+        "sqlplus / as sysdba; sqlplus user/password@db; sqlplus $U/$PW@db",
+        "see src/main@v2 and git clone git@github.com:org/repo; regexp a/b@c",
         // URLs without a password.
         "https://ops@example.com/path",
         "https://example.com:8443/a?b=c",
@@ -200,6 +208,17 @@ fn the_scan_resumes_after_a_url_password() {
 }
 
 #[test]
+fn an_oracle_password_is_no_e_mail_and_an_e_mail_stays_one() {
+    assert_eq!(
+        find("sqlplus scott/t1ger@db.example.com; CONNECT ann@example.com"),
+        vec![
+            ("credential".to_string(), "t1ger".to_string()),
+            ("email".to_string(), "ann@example.com".to_string()),
+        ]
+    );
+}
+
+#[test]
 fn names_and_operators_over_and_over() {
     // Each look is bounded (the hostile inputs of `customs bench-detect`
     // time it); here the bounded looks must still read such text right.
@@ -228,6 +247,8 @@ fn names_and_operators_over_and_over() {
         "name: DB_PASSWORD\nvalue: \n".repeat(10_000),
         "curl -u a: ".repeat(10_000),
         ";Pwd=;pass=".repeat(10_000),
+        "sqlplus a/".repeat(10_000) + "@",
+        format!("sqlplus a/{}@", "b".repeat(100)).repeat(1_000),
     ] {
         assert!(
             find(&hostile).iter().all(|(c, _)| c != "credential"),

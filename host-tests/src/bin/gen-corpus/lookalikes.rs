@@ -430,7 +430,7 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Where a credential would stand, a reference to one kept elsewhere,
         // a mask, or none at all.
-        "credential_reference" => match rng.below(12) {
+        "credential_reference" => match rng.below(13) {
             0 => neg("password: ${DB_PASSWORD}".to_string()),
             1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
             2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
@@ -451,7 +451,8 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 "Server=db{};Uid=app;Pwd=%DB_PWD%;",
                 rng.range(1, 9)
             )),
-            _ => neg(r#"curl -u "$API_USER:$API_PASS" https://api.example.com"#.to_string()),
+            11 => neg(r#"curl -u "$API_USER:$API_PASS" https://api.example.com"#.to_string()),
+            _ => neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string()),
         },
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);

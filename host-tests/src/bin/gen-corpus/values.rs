@@ -533,8 +533,8 @@ fn jwt(rng: &mut Rng) -> String {
 
 /// A password or secret known only by where it stands: in a URL, after a
 /// name in code, an `.env` file or JSON, in an `Authorization` header, in a
-/// container's environment, an XML element, a connection string or a curl
-/// command. The label is the password or secret alone.
+/// container's environment, an XML element, a connection string, a curl
+/// command or an Oracle connect string. The label is the password or secret alone.
 fn credential(rng: &mut Rng) -> Value {
     // People's passwords: letters and digits with a symbol inside.
     let len = rng.range(8, 14) as usize;
@@ -542,7 +542,7 @@ fn credential(rng: &mut Rng) -> Value {
     let password = format!("{}{symbol}{}", rng.string(BASE62, len), rng.digits(2));
     let user = rng.pick(&["app", "svc_orders", "admin", "etl", "readonly"]);
     let host = rng.pick(&["db.internal", "10.8.0.12", "mq.example.cn", "cache-01"]);
-    match rng.below(11) {
+    match rng.below(12) {
         0 | 1 => {
             let scheme = rng.pick(&["postgres", "mysql", "redis", "amqp", "mongodb+srv", "https"]);
             Value::new(
@@ -595,10 +595,17 @@ fn credential(rng: &mut Rng) -> Value {
             format!("Server={host};Database=orders;Uid={user};Pwd={password};"),
             password,
         ),
-        _ => Value::new(
+        10 => Value::new(
             format!("curl -u {user}:{password} https://{host}/api/v1/export"),
             password,
         ),
+        _ => {
+            let lead = rng.pick(&["sqlplus ", "jdbc:oracle:thin:", "CONNECT ", "expdp "]);
+            Value::new(
+                format!("{lead}{user}/{password}@{host}:1521/ORCL"),
+                password,
+            )
+        }
     }
 }
 
