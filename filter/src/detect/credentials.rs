@@ -5,9 +5,10 @@
 //!
 //! Where the name is not right before its value (a Kubernetes `name:` and
 //! `value:`, an XML element, `Uid=sa;Pwd=...`, `curl -u user:password`,
-//! Oracle's `scott/tiger@orcl`), the forms in [`markup`] read it.
+//! Oracle's `scott/tiger@orcl`, `mysql -pS3cret`), the forms in [`markup`]
+//! read it.
 //!
-//! The scanner calls [`credential`] at each `:`, `=`, `>` and `@`. A name counts by how
+//! The scanner calls [`credential`] at each `:`, `=`, `>`, `@` and `-`. A name counts by how
 //! it ends, case and the separators `_`, `-` and `.` aside
 //! (`AWS_SECRET_ACCESS_KEY`, `x-api-key`, `smtp.password`), so the many
 //! spellings of one name need no list. Only the value is reported: the name,
@@ -172,11 +173,13 @@ impl Named {
     }
 }
 
-/// The credential at the `:`, `=`, `>` or `@` at `op`: the span of its value.
+/// The credential at the `:`, `=`, `>`, `@` or `-` at `op`: the span of its
+/// value.
 pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     match at(t, op) {
         b'>' => return markup::element(t, op),
         b'@' => return markup::connect_password(t, op),
+        b'-' => return markup::password_flag(t, op),
         b':' if at(t, op + 1) == b'/' && at(t, op + 2) == b'/' => return url_password(t, op),
         _ => {}
     }

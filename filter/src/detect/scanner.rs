@@ -175,6 +175,7 @@ impl Scanner {
                     .has(&Category::PrivateKey)
                     .then(|| secrets::private_key(t, i).map(|e| (i, e, Category::PrivateKey)))
                     .flatten()
+                    .or_else(|| self.credential(t, i, on, out))
                     .or_else(|| secret_at(word_before(t, i))),
                 b'_' => secret_at(word_before(t, i)),
                 b'A' if word_start => secret_at(Some(i)),
@@ -197,8 +198,8 @@ impl Scanner {
         }
     }
 
-    /// A credential whose name, URL, XML tag or connect string's password
-    /// ends at the `:`, `=`, `>` or `@` at `op`. Its value is scanned on its own too: a secret of a known shape there
+    /// A credential whose name, URL, XML tag, connect string's password or
+    /// flag ends at the `:`, `=`, `>`, `@` or `-` at `op`. Its value is scanned on its own too: a secret of a known shape there
     /// (`OPENAI_API_KEY=sk-...`) names the finding, and the pass, which goes
     /// on after the value, reads each byte of it at most twice.
     fn credential(

@@ -15,6 +15,8 @@
 //! - `curl -u user:password` (and `--user`).
 //! - Oracle's `user/password@database`, after `sqlplus`, `connect`,
 //!   `jdbc:oracle:thin:` and the like.
+//! - A password given to a flag: MySQL's clients take it run into `-p`
+//!   (`mysql -u root -pS3cret`), `sshpass` after `-p` and a space.
 //!
 //! Every look is bounded as the rest of the detector's are: back over at most
 //! [`MAX_TAG`] bytes to a tag's `<` (never past a `>` or a line's end, so no
@@ -291,4 +293,69 @@ pub(super) fn connect_password(t: &[u8], at_sign: usize) -> Option<(usize, usize
     });
     let password = t.get(start..at_sign)?;
     (led && !password.is_empty() && !looked_up(password, true)).then_some((start, at_sign))
+}
+
+/// How far back a `-p` flag's command is looked for, within its line.
+const MAX_FLAG_COMMAND: usize = 128;
+
+/// The commands that take a password run into `-p`.
+const MYSQL_CLIENTS: &[&[u8]] = &[
+    b"mysql",
+    b"mysqldump",
+    b"mysqladmin",
+    b"mysqlimport",
+    b"mysqlcheck",
+    b"mysqlshow",
+    b"mariadb",
+    b"mariadb-dump",
+];
+
+/// The password of `mysql -pS3cret` or `sshpass -p S3cret`, at the flag's
+/// `-`, when the command stands before it in the same command line.
+pub(super) fn password_flag(t: &[u8], dash: usize) -> Option<(usize, usize)> {
+    if at(t, dash + 1) != b'p' || !matches!(before(t, dash), b' ' | b'\t') {
+        return None;
+    }
+    let (start, commands): (usize, &[&[u8]]) = match at(t, dash + 2) {
+        b' ' => (dash + 3, &[b"sshpass"]),
+        b if b.is_ascii_graphic() => (dash + 2, MYSQL_CLIENTS),
+        _ => return None,
+    };
+    // The command line so far: back to its line's start or a `;`, `|` or
+    // `&` that starts another command, at most MAX_FLAG_COMMAND bytes.
+    let mut from = dash;
+    while dash - from < MAX_FLAG_COMMAND
+        && !matches!(before(t, from), b'\n' | b'\r' | b';' | b'|' | b'&' | 0)
+    {
+        from -= 1;
+    }
+    let line = t.get(from..dash)?;
+    let run = |word: &[u8]| {
+        line.windows(word.len() + 1).enumerate().any(|(i, w)| {
+            w.starts_with(word)
+                && w.last() == Some(&b' ')
+                && !before(t, from + i).is_ascii_alphanumeric()
+        })
+    };
+    if !commands.iter().any(|command| run(command)) {
+        return None;
+    }
+    let quote = at(t, start);
+    let (start, quoted) = if matches!(quote, b'"' | b'\'') {
+        (start + 1, true)
+    } else {
+        (start, false)
+    };
+    let mut end = start;
+    while end - start < MAX_QUOTED
+        && at(t, end).is_ascii_graphic()
+        && !matches!(at(t, end), b'"' | b'\'')
+    {
+        end += 1;
+    }
+    if quoted && at(t, end) != quote {
+        return None;
+    }
+    let password = t.get(start..end)?;
+    (password.len() >= 3 && !looked_up(password, true)).then_some((start, end))
 }

@@ -75,6 +75,10 @@ const FOUND: &[(&str, &str)] = &[
     ("SQL> CONNECT system/Manager1@prod", "Manager1"),
     ("expdp hr/hr_pw@pdb1 directory=dp_dir", "hr_pw"),
     ("conn = cx_Oracle.connect(\"app/Tr0ub4dor@db-host/svc\")", "Tr0ub4dor"),
+    // A password given to a flag.
+    ("mysql -h db.internal -u root -pS3cret-pw orders", "S3cret-pw"),
+    ("mysqldump -uroot -p'Tr0ub4dor&3' ledger > ledger.sql", "Tr0ub4dor&3"),
+    ("sshpass -p hunter22 ssh ops@bastion", "hunter22"),
     // Chinese names, with a full-width colon.
     ("数据库密码：Abc12345，别外传", "Abc12345"),
     ("服务器口令: qwe!@#123", "qwe!@#123"),
@@ -161,6 +165,8 @@ fn leaves_what_holds_no_credential() {
         "curl -u alice: https://x; curl -u $USER:$PASS https://y",
         "curl -u root:root http://localhost:8080",
         "sqlplus / as sysdba; sqlplus user/password@db; sqlplus $U/$PW@db",
+        "mysql -u root -p orders; mysql -p$MYSQL_PWD; grep -print x; ssh -p 2222 host",
+        "mkdir -p build; cd x && mysql -u r; ls -pla; cp -pr a b",
         "see src/main@v2 and git clone git@github.com:org/repo; regexp a/b@c",
         // URLs without a password.
         "https://ops@example.com/path",
@@ -248,6 +254,8 @@ fn names_and_operators_over_and_over() {
         "curl -u a: ".repeat(10_000),
         ";Pwd=;pass=".repeat(10_000),
         "sqlplus a/".repeat(10_000) + "@",
+        "mysql x -p$A ".repeat(10_000),
+        format!("{} -pS3cret", "x ".repeat(10_000)),
         format!("sqlplus a/{}@", "b".repeat(100)).repeat(1_000),
     ] {
         assert!(

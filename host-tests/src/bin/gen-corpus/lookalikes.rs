@@ -452,7 +452,13 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 rng.range(1, 9)
             )),
             11 => neg(r#"curl -u "$API_USER:$API_PASS" https://api.example.com"#.to_string()),
-            _ => neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string()),
+            _ if rng.below(2) == 0 => {
+                neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string())
+            }
+            _ => neg(format!(
+                "mysql -h db{} -u app -p orders (it asks for the password); mkdir -p backup",
+                rng.range(1, 9)
+            )),
         },
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);

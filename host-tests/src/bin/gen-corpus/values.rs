@@ -534,7 +534,7 @@ fn jwt(rng: &mut Rng) -> String {
 /// A password or secret known only by where it stands: in a URL, after a
 /// name in code, an `.env` file or JSON, in an `Authorization` header, in a
 /// container's environment, an XML element, a connection string, a curl
-/// command or an Oracle connect string. The label is the password or secret alone.
+/// command, an Oracle connect string or MySQL's `-p` flag. The label is the password or secret alone.
 fn credential(rng: &mut Rng) -> Value {
     // People's passwords: letters and digits with a symbol inside.
     let len = rng.range(8, 14) as usize;
@@ -599,10 +599,17 @@ fn credential(rng: &mut Rng) -> Value {
             format!("curl -u {user}:{password} https://{host}/api/v1/export"),
             password,
         ),
-        _ => {
+        _ if rng.below(2) == 0 => {
             let lead = rng.pick(&["sqlplus ", "jdbc:oracle:thin:", "CONNECT ", "expdp "]);
             Value::new(
                 format!("{lead}{user}/{password}@{host}:1521/ORCL"),
+                password,
+            )
+        }
+        _ => {
+            let client = rng.pick(&["mysql", "mysqldump", "mariadb"]);
+            Value::new(
+                format!("{client} -h {host} -u {user} -p{password} orders"),
                 password,
             )
         }
