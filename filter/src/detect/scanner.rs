@@ -1,7 +1,7 @@
 //! The scanner: the one pass over a string that runs every detector, and the
 //! resolution of overlapping candidates.
 
-use super::bytes::{at, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYTES};
+use super::bytes::{at, before, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYTES};
 use super::category::{Category, Enabled};
 use super::credentials::Named;
 use super::custom::{Dictionaries, Pattern};
@@ -157,12 +157,15 @@ impl Scanner {
             };
             let found = match b {
                 // `scott/tiger@orcl`: an Oracle connect string's password,
-                // not an e-mail address's local part.
-                b'@' => self.credential(t, i, on, out).or_else(|| {
-                    on.has(&Category::Email)
-                        .then(|| email::email(t, i).map(|(s, e)| (s, e, Category::Email)))
-                        .flatten()
-                }),
+                // not an e-mail address's local part (none ends in `@`).
+                b'@' => (before(t, i).is_ascii_graphic() && before(t, i) != b'@')
+                    .then(|| self.credential(t, i, on, out))
+                    .flatten()
+                    .or_else(|| {
+                        on.has(&Category::Email)
+                            .then(|| email::email(t, i).map(|(s, e)| (s, e, Category::Email)))
+                            .flatten()
+                    }),
                 b'+' if on.has(&Category::Phone) => {
                     numbers::international_phone(t, i).map(|e| (i, e, Category::Phone))
                 }

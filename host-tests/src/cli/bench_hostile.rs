@@ -51,10 +51,11 @@ fn bodies() -> Vec<(&'static str, Body)> {
             ))
         }),
         // Each `>` reads its tag back to the `<`, each `value` its setting's
-        // name, each `-u` its user; every value is refused.
+        // name, each `-u` its user, each `@` a connect string's user, each
+        // `-p` its command; every value is refused.
         ("tags, settings and flags, none taken", |n| {
             chat(&sized(
-                "<a href=\"x\">y</a> x->y=>z <entry key=\"password\">x</entry> name: token\nvalue: debug curl -u a:a ",
+                "<a href=\"x\">y</a> x->y=>z <entry key=\"password\">x</entry> name: token\nvalue: debug curl -u a:a sqlplus a/$B@c mysql -p$C ",
                 n,
             ))
         }),
