@@ -5,8 +5,8 @@
 //!
 //! Where the name is not right before its value (a Kubernetes `name:` and
 //! `value:`, an XML element, `Uid=sa;Pwd=...`, `curl -u user:password`,
-//! Oracle's `scott/tiger@orcl`, `mysql -pS3cret`), the forms in [`markup`]
-//! read it.
+//! Oracle's `scott/tiger@orcl`, `mysql -pS3cret`), the forms in [`settings`]
+//! and [`commands`] read it.
 //!
 //! The scanner calls [`credential`] at each `:`, `=`, `>`, `@` and `-`. A name counts by how
 //! it ends, case and the separators `_`, `-` and `.` aside
@@ -46,7 +46,8 @@
 
 use super::bytes::{at, before, class, is, ALNUM, DIGIT, UPPER};
 
-mod markup;
+mod commands;
+mod settings;
 
 /// How far back a name is read.
 const MAX_NAME: usize = 64;
@@ -177,15 +178,15 @@ impl Named {
 /// value.
 pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     match at(t, op) {
-        b'>' => return markup::element(t, op),
-        b'@' => return markup::connect_password(t, op),
-        b'-' => return markup::password_flag(t, op),
+        b'>' => return settings::element(t, op),
+        b'@' => return commands::connect_password(t, op),
+        b'-' => return commands::password_flag(t, op),
         b':' if at(t, op + 1) == b'/' && at(t, op + 2) == b'/' => return url_password(t, op),
         _ => {}
     }
     let (kind, line) = match named(t, op)? {
         Name::Kind(kind, line) => (kind, line),
-        Name::User(user) => return markup::user_password(t, op, user),
+        Name::User(user) => return commands::user_password(t, op, user),
     };
     let mut v = op + 1;
     while matches!(at(t, v), b' ' | b'\t') && v - op <= 4 {
@@ -324,11 +325,11 @@ fn named(t: &[u8], op: usize) -> Option<Name> {
     let kind = if start < end {
         let name = t.get(start..end)?;
         match kind_of_name(name)
-            .or_else(|| markup::bare_in_pairs(t, start, name, op))
-            .or_else(|| markup::paired(t, start, name))
+            .or_else(|| settings::bare_in_pairs(t, start, name, op))
+            .or_else(|| settings::paired(t, start, name))
         {
             Some(kind) => kind,
-            None => return markup::user_flag(t, start, end, op).map(Name::User),
+            None => return commands::user_flag(t, start, end, op).map(Name::User),
         }
     } else {
         let (len, kind) = chinese_name_ending(t.get(..end)?)?;
