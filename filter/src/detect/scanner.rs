@@ -202,7 +202,8 @@ impl Scanner {
     }
 
     /// A credential whose name, URL, XML tag, connect string's password or
-    /// flag ends at the `:`, `=`, `>`, `@` or `-` at `op`. Its value is scanned on its own too: a secret of a known shape there
+    /// flag ends at the `:`, `=`, `>`, `@` or `-` at `op`. Its value is
+    /// scanned on its own too: a secret of a known shape there
     /// (`OPENAI_API_KEY=sk-...`) names the finding, and the pass, which goes
     /// on after the value, reads each byte of it at most twice.
     fn credential(

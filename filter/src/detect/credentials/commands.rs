@@ -55,13 +55,7 @@ pub(super) fn user_flag(t: &[u8], start: usize, end: usize, op: usize) -> Option
 /// The password of `curl -u user:password`, after the `:` at `op`.
 pub(super) fn user_password(t: &[u8], op: usize, user: (usize, usize)) -> Option<(usize, usize)> {
     let start = op + 1;
-    let mut end = start;
-    while end - start < MAX_QUOTED
-        && at(t, end).is_ascii_graphic()
-        && !matches!(at(t, end), b'"' | b'\'')
-    {
-        end += 1;
-    }
+    let end = shell_word_end(t, start);
     let password = t.get(start..end)?;
     let same_as_user = t.get(user.0..user.1) == Some(password);
     (password.len() >= 3 && !same_as_user && !looked_up(password, true)).then_some((start, end))
@@ -173,6 +167,17 @@ pub(super) fn password_flag(t: &[u8], dash: usize) -> Option<(usize, usize)> {
     } else {
         (start, false)
     };
+    let end = shell_word_end(t, start);
+    if quoted && at(t, end) != quote {
+        return None;
+    }
+    let password = t.get(start..end)?;
+    (password.len() >= 3 && !looked_up(password, true)).then_some((start, end))
+}
+
+/// Where a password on a command line that starts at `start` ends: at a
+/// space, a control character or a quote, at most [`MAX_QUOTED`] bytes on.
+fn shell_word_end(t: &[u8], start: usize) -> usize {
     let mut end = start;
     while end - start < MAX_QUOTED
         && at(t, end).is_ascii_graphic()
@@ -180,9 +185,5 @@ pub(super) fn password_flag(t: &[u8], dash: usize) -> Option<(usize, usize)> {
     {
         end += 1;
     }
-    if quoted && at(t, end) != quote {
-        return None;
-    }
-    let password = t.get(start..end)?;
-    (password.len() >= 3 && !looked_up(password, true)).then_some((start, end))
+    end
 }
