@@ -6,9 +6,11 @@
 //! Where the name is not right before its value (a Kubernetes `name:` and
 //! `value:`, an XML element, `Uid=sa;Pwd=...`, `curl -u user:password`,
 //! Oracle's `scott/tiger@orcl`, `mysql -pS3cret`), the forms in [`settings`]
-//! and [`commands`] read it.
+//! and [`commands`] read it. A password stated in a sentence (`the password
+//! is Summer2024!`, `密码是abc12345`) is read by [`prose`] from its digits.
 //!
-//! The scanner calls [`credential`] at each `:`, `=`, `>`, `@` and `-`. A name counts by how
+//! The scanner calls [`credential`] at each `:`, `=`, `>`, `@` and `-`, and
+//! [`stated_password`] at a word's first digit. A name counts by how
 //! it ends, case and the separators `_`, `-` and `.` aside
 //! (`AWS_SECRET_ACCESS_KEY`, `x-api-key`, `smtp.password`), so the many
 //! spellings of one name need no list. Only the value is reported: the name,
@@ -47,7 +49,10 @@
 use super::bytes::{at, before, class, is, ALNUM, DIGIT, UPPER};
 
 mod commands;
+mod prose;
 mod settings;
+
+pub(crate) use prose::{stated_password, Judged};
 
 /// How far back a name is read.
 const MAX_NAME: usize = 64;

@@ -138,12 +138,24 @@ impl Scanner {
     /// its end.
     fn scan_builtins(&self, t: &[u8], on: Enabled, out: &mut Vec<Candidate>) {
         let mut scanned = secrets::Scanned::default();
+        let mut judged = credentials::Judged::default();
         let mut i = 0;
         while let Some(next) = next_start(t, i) {
             i = next;
             let b = at(t, i);
             let word_start = !is(t, i.wrapping_sub(1), ALNUM);
             if class(b) & DIGIT != 0 {
+                // `the password is Summer2024!`: a password in a sentence is
+                // found from its first digit.
+                let stated = on
+                    .has(&Category::Credential)
+                    .then(|| credentials::stated_password(t, i, &mut judged))
+                    .flatten();
+                if let Some((start, end)) = stated {
+                    out.push((start, end, Category::Credential));
+                    i = end.max(i + 1);
+                    continue;
+                }
                 i = if word_start {
                     self.digit_word(t, i, out)
                 } else {

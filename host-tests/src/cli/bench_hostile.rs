@@ -59,6 +59,14 @@ fn bodies() -> Vec<(&'static str, Body)> {
                 n,
             ))
         }),
+        // Each word with a digit reads back to a password's name, past a
+        // linking word and the words before it; every value is refused.
+        ("sentences about passwords, none taken", |n| {
+            chat(&sized(
+                "the password for the service account is now ${PW_1}, pw: %s1 and the password is 12 characters; 密码已改为 ****1 ",
+                n,
+            ))
+        }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),

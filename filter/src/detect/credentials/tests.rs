@@ -79,6 +79,20 @@ const FOUND: &[(&str, &str)] = &[
     ("mysql -h db.internal -u root -pS3cret-pw orders", "S3cret-pw"),
     ("mysqldump -uroot -p'Tr0ub4dor&3' ledger > ledger.sql", "Tr0ub4dor&3"),
     ("sshpass -p hunter22 ssh ops@bastion", "hunter22"),
+    // A password stated in a sentence, found from its digits.
+    ("the password is Summer2024! can you help", "Summer2024!"),
+    ("I changed my password to Tr0ub4dor&3 yesterday", "Tr0ub4dor&3"),
+    ("The new password for the service account is Xk29#pLq.", "Xk29#pLq"),
+    ("the password for svc_orders on mq.example.cn is a3BQsuWLc^68", "a3BQsuWLc^68"),
+    ("VPN user jdoe password Winter2025! does not work", "Winter2025!"),
+    ("machine api.example.com login alice password s3cr3tpw", "s3cr3tpw"),
+    ("mysql --password S3cret -u root", "S3cret"),
+    ("my password is now 'hunter22', sorry", "hunter22"),
+    ("pw: hunter2x", "hunter2x"),
+    ("Passcode 482913 for the door", "482913"),
+    ("密码是abc12345", "abc12345"),
+    ("口令改为 Passw0rd!", "Passw0rd!"),
+    ("数据库的密码已改成qwe123456了", "qwe123456"),
     // Chinese names, with a full-width colon.
     ("数据库密码：Abc12345，别外传", "Abc12345"),
     ("服务器口令: qwe!@#123", "qwe!@#123"),
@@ -147,6 +161,19 @@ fn leaves_what_holds_no_credential() {
         "bypass=enabled",
         "PWD=/home/ops",
         "token_type: bearer",
+        // Sentences about passwords that state none.
+        "the password is 12 characters long",
+        "password must be 8 characters or more, with 2 digits",
+        "my password expired on 2024-01-05 and again in 2025",
+        "the password policy v2.3 was rolled out in 2024",
+        "the reset link for your password is https://example.com/r/abc123",
+        "the password is ${DB_PASSWORD2} from the vault",
+        "the password is 123, too short",
+        "Version 2024.10 is the password manager release",
+        "这个密码是错的，请在10分钟后重试",
+        "password strength: 3 of 4; pw_hash: 5f4dcc3b5aa7",
+        "apt\tpasswd\t1:4.13+dfsg1-1+deb12u1\nii  passwd  1:4.13+dfsg1-1 amd64",
+        "the password module is v2.3.1-rc1",
         // Settings, elements and flags that hold no credential.
         "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db",
         "- name: DB_PASSWORD\n  value: $(DB_PASSWORD_FROM_VAULT)",
@@ -257,6 +284,10 @@ fn names_and_operators_over_and_over() {
         "mysql x -p$A ".repeat(10_000),
         format!("{} -pS3cret", "x ".repeat(10_000)),
         format!("sqlplus a/{}@", "b".repeat(100)).repeat(1_000),
+        "password is 1a ".repeat(10_000),
+        "is is is is is is 1a2b3c4d ".repeat(5_000),
+        format!("password {}1", "x".repeat(30)).repeat(1_000),
+        "密码是 12 ".repeat(10_000),
     ] {
         assert!(
             find(&hostile).iter().all(|(c, _)| c != "credential"),
@@ -265,5 +296,9 @@ fn names_and_operators_over_and_over() {
         );
     }
     let text = "<password>letmein</password>".repeat(1_000);
+    assert_eq!(find(&text).len(), 1_000);
+    let text = "the password is now x1y2z3w4 ".repeat(1_000);
+    assert_eq!(find(&text).len(), 1_000);
+    let text = "密码是Abc12345，".repeat(1_000);
     assert_eq!(find(&text).len(), 1_000);
 }

@@ -430,7 +430,7 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Where a credential would stand, a reference to one kept elsewhere,
         // a mask, or none at all.
-        "credential_reference" => match rng.below(13) {
+        "credential_reference" => match rng.below(15) {
             0 => neg("password: ${DB_PASSWORD}".to_string()),
             1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
             2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
@@ -452,6 +452,18 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 rng.range(1, 9)
             )),
             11 => neg(r#"curl -u "$API_USER:$API_PASS" https://api.example.com"#.to_string()),
+            12 => neg(format!(
+                "the password must be {} characters long and was last changed on 2024-0{}-1{}",
+                rng.range(8, 16),
+                rng.range(1, 9),
+                rng.range(0, 9)
+            )),
+            13 => neg(format!(
+                "密码长度至少{}位，上次修改于{}天前，重置链接是https://example.com/r/{}",
+                rng.range(8, 16),
+                rng.range(2, 90),
+                rng.digits(6)
+            )),
             _ if rng.below(2) == 0 => {
                 neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string())
             }

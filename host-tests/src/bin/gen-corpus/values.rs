@@ -534,7 +534,8 @@ fn jwt(rng: &mut Rng) -> String {
 /// A password or secret known only by where it stands: in a URL, after a
 /// name in code, an `.env` file or JSON, in an `Authorization` header, in a
 /// container's environment, an XML element, a connection string, a curl
-/// command, an Oracle connect string or MySQL's `-p` flag. The label is the password or secret alone.
+/// command, an Oracle connect string, MySQL's `-p` flag or a sentence that
+/// states it. The label is the password or secret alone.
 fn credential(rng: &mut Rng) -> Value {
     // People's passwords: letters and digits with a symbol inside.
     let len = rng.range(8, 14) as usize;
@@ -542,7 +543,7 @@ fn credential(rng: &mut Rng) -> Value {
     let password = format!("{}{symbol}{}", rng.string(BASE62, len), rng.digits(2));
     let user = rng.pick(&["app", "svc_orders", "admin", "etl", "readonly"]);
     let host = rng.pick(&["db.internal", "10.8.0.12", "mq.example.cn", "cache-01"]);
-    match rng.below(12) {
+    match rng.below(13) {
         0 | 1 => {
             let scheme = rng.pick(&["postgres", "mysql", "redis", "amqp", "mongodb+srv", "https"]);
             Value::new(
@@ -599,6 +600,15 @@ fn credential(rng: &mut Rng) -> Value {
             format!("curl -u {user}:{password} https://{host}/api/v1/export"),
             password,
         ),
+        11 => {
+            let sentence = match rng.below(4) {
+                0 => format!("the password for {user} on {host} is {password}"),
+                1 => format!("I reset my password to {password} this morning"),
+                2 => format!("machine {host} login {user} password {password}"),
+                _ => format!("{host}的密码改为{password}"),
+            };
+            Value::new(sentence, password)
+        }
         _ if rng.below(2) == 0 => {
             let lead = rng.pick(&["sqlplus ", "jdbc:oracle:thin:", "CONNECT ", "expdp "]);
             Value::new(
