@@ -399,8 +399,37 @@ fn is_separator(b: u8) -> bool {
     matches!(b, b'_' | b'-' | b'.')
 }
 
+/// Names that end like a password's but name something else: sudoers' and
+/// doas' tags (`NOPASSWD:`, `nopass`), English words (`BYPASS=1`), pytest's
+/// `XPASS`, the shell's last directory (`OLDPWD`), the program that asks for
+/// one (`GIT_ASKPASS`). Lower case; each counts as
+/// the whole name or after a separator.
+const NOT_NAMES: &[&[u8]] = &[
+    b"nopasswd",
+    b"nopass",
+    b"bypass",
+    b"compass",
+    b"encompass",
+    b"surpass",
+    b"trespass",
+    b"overpass",
+    b"underpass",
+    b"xpass",
+    b"oldpwd",
+    b"askpass",
+];
+
 /// The kind of a name by its ending, case and separators aside.
 fn kind_of_name(name: &[u8]) -> Option<Kind> {
+    if NOT_NAMES.iter().any(|w| ends_as(name, w)) {
+        return None;
+    }
+    // `DBPASS`, `MYSQLPWD`: an environment variable's name in capitals
+    // needs no separator before `pass` or `pwd`.
+    let capitals = name.len() > 4
+        && name
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || is_separator(*b));
     NAMES.iter().find_map(|&(ending, kind, after_separator)| {
         let mut rest = name;
         for &want in ending.iter().rev() {
@@ -417,10 +446,21 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
         }
         // `db_pass`, not `--pass` (a flag) or `bypass`.
         let fits = !after_separator
-            || (rest.last().is_some_and(|&b| is_separator(b))
-                && rest.iter().any(u8::is_ascii_alphanumeric));
+            || (rest.last().is_some_and(|&b| is_separator(b)) || capitals)
+                && rest.iter().any(u8::is_ascii_alphanumeric);
         fits.then_some(kind)
     })
+}
+
+/// Whether `name` ends with the word `word` (lower case), case aside: the
+/// whole name, or after a separator (`SUDO_NOPASSWD`, not `MAXPASS`).
+fn ends_as(name: &[u8], word: &[u8]) -> bool {
+    let Some(start) = name.len().checked_sub(word.len()) else {
+        return false;
+    };
+    name.get(start..)
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(word))
+        && (start == 0 || name.get(start - 1).copied().is_some_and(is_separator))
 }
 
 /// Whether only spaces, tabs or a list's `-` stand between the line's start

@@ -101,6 +101,7 @@ pub(crate) fn stated_password(
         || looked_up(value, quoted)
         || value.windows(3).any(|w| w == b"://")
         || version(value)
+        || setting(value)
     {
         return None;
     }
@@ -116,6 +117,18 @@ fn version(value: &[u8]) -> bool {
         && digits
             .windows(3)
             .any(|w| matches!(w, [a, b'.', c] if a.is_ascii_digit() && c.is_ascii_digit()))
+}
+
+/// `retries=3`: the next setting after a name (`key: password retries=3`),
+/// not a password.
+fn setting(value: &[u8]) -> bool {
+    value.iter().position(|&b| b == b'=').is_some_and(|eq| {
+        eq >= 2
+            && value
+                .iter()
+                .take(eq)
+                .all(|b| b.is_ascii_alphabetic() || *b == b'_')
+    })
 }
 
 /// Where the run of value bytes that holds `i` ends, read at most

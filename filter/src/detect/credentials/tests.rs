@@ -79,6 +79,11 @@ const FOUND: &[(&str, &str)] = &[
     ("mysql -h db.internal -u root -pS3cret-pw orders", "S3cret-pw"),
     ("mysqldump -uroot -p'Tr0ub4dor&3' ledger > ledger.sql", "Tr0ub4dor&3"),
     ("sshpass -p hunter22 ssh ops@bastion", "hunter22"),
+    // A password's name in capitals needs no separator.
+    ("DBPASS=S3cretPw", "S3cretPw"),
+    ("export MYSQLPASS=hunter22", "hunter22"),
+    ("ROOTPWD=Tr0ub4dor", "Tr0ub4dor"),
+    ("MAXPASS=letmein2", "letmein2"),
     // A password stated in a sentence, found from its digits.
     ("the password is Summer2024! can you help", "Summer2024!"),
     ("I changed my password to Tr0ub4dor&3 yesterday", "Tr0ub4dor&3"),
@@ -161,6 +166,10 @@ fn leaves_what_holds_no_credential() {
         "bypass=enabled",
         "PWD=/home/ops",
         "token_type: bearer",
+        // Names that end like a password's and name something else.
+        "%admin ALL=(ALL) NOPASSWD: ALL\nops ALL=(root) NOPASSWD: /usr/bin/systemctl",
+        "permit nopass: keepenv; BYPASS=yes; XPASS=3; OLDPWD=/home/ops; COMPASS=north",
+        "db_pass_hint=first-pet; mypass=hunter22; GIT_ASKPASS: 'echo'; SSH_ASKPASS=/usr/bin/ksshaskpass",
         // Sentences about passwords that state none.
         "the password is 12 characters long",
         "password must be 8 characters or more, with 2 digits",
@@ -174,6 +183,7 @@ fn leaves_what_holds_no_credential() {
         "password strength: 3 of 4; pw_hash: 5f4dcc3b5aa7",
         "apt\tpasswd\t1:4.13+dfsg1-1+deb12u1\nii  passwd  1:4.13+dfsg1-1 amd64",
         "the password module is v2.3.1-rc1",
+        "secretKeyRef:\n  key: password retries=3 max_wait=30s",
         // Settings, elements and flags that hold no credential.
         "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db",
         "- name: DB_PASSWORD\n  value: $(DB_PASSWORD_FROM_VAULT)",

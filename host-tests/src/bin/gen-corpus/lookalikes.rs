@@ -430,7 +430,7 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Where a credential would stand, a reference to one kept elsewhere,
         // a mask, or none at all.
-        "credential_reference" => match rng.below(15) {
+        "credential_reference" => match rng.below(16) {
             0 => neg("password: ${DB_PASSWORD}".to_string()),
             1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
             2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
@@ -457,6 +457,10 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 rng.range(8, 16),
                 rng.range(1, 9),
                 rng.range(0, 9)
+            )),
+            14 => neg(format!(
+                "%ops ALL=(root) NOPASSWD: /usr/bin/systemctl restart app{}; GIT_ASKPASS=echo",
+                rng.range(1, 9)
             )),
             13 => neg(format!(
                 "密码长度至少{}位，上次修改于{}天前，重置链接是https://example.com/r/{}",

@@ -557,6 +557,7 @@ fn credential(rng: &mut Rng) -> Value {
                 "MYSQL_ROOT_PASSWORD",
                 "SMTP_PASS",
                 "redis.password",
+                "DBPASS",
             ]);
             Value::new(format!("{name}={password}"), password)
         }
