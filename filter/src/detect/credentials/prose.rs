@@ -102,6 +102,7 @@ pub(crate) fn stated_password(
         || value.windows(3).any(|w| w == b"://")
         || version(value)
         || setting(value)
+        || e_mail_like(value)
     {
         return None;
     }
@@ -129,6 +130,17 @@ fn setting(value: &[u8]) -> bool {
                 .take(eq)
                 .all(|b| b.is_ascii_alphabetic() || *b == b'_')
     })
+}
+
+/// `user1234@example.com`: an address, left to the e-mail detector (`the
+/// password will be sent to ...`); `Pa55@w0rd.x1` ends in no domain's name.
+fn e_mail_like(value: &[u8]) -> bool {
+    let Some(at_sign) = value.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let domain = value.get(at_sign + 1..).unwrap_or_default();
+    let top = domain.rsplit(|&b| b == b'.').next().unwrap_or_default();
+    domain.contains(&b'.') && top.len() >= 2 && top.iter().all(u8::is_ascii_alphabetic)
 }
 
 /// Where the run of value bytes that holds `i` ends, read at most

@@ -94,6 +94,7 @@ const FOUND: &[(&str, &str)] = &[
     ("mysql --password S3cret -u root", "S3cret"),
     ("my password is now 'hunter22', sorry", "hunter22"),
     ("pw: hunter2x", "hunter2x"),
+    ("the password is Pa55@w0rd.x1", "Pa55@w0rd.x1"),
     ("Passcode 482913 for the door", "482913"),
     ("密码是abc12345", "abc12345"),
     ("口令改为 Passw0rd!", "Passw0rd!"),
@@ -311,4 +312,13 @@ fn names_and_operators_over_and_over() {
     assert_eq!(find(&text).len(), 1_000);
     let text = "密码是Abc12345，".repeat(1_000);
     assert_eq!(find(&text).len(), 1_000);
+}
+
+#[test]
+fn an_address_after_a_password_sentence_stays_an_e_mail() {
+    let found = find("your new password will be sent to user1234@example.com today");
+    assert_eq!(
+        found,
+        vec![("email".to_string(), "user1234@example.com".to_string())]
+    );
 }
