@@ -1,14 +1,18 @@
 //! A password stated in a sentence, as people write one into a prompt: `the
 //! password is Summer2024!`, `I changed my password to Tr0ub4dor&3`, `the
 //! password for the service account is Xk29#pLq`, `login alice password
-//! s3cr3tpw` (a `.netrc` line), `密码是abc12345`, `口令改为 Passw0rd`.
+//! s3cr3tpw` (a `.netrc` line), `密码是abc12345`, `口令改为 Passw0rd`; and a
+//! key or token so stated (`my API key is 3f9a1c77e0b24d5f`, `令牌是...`),
+//! which must look made by a machine: eight characters or more, letters and
+//! digits.
 //!
 //! No byte of such a sentence starts a detector but the password's own
 //! digits, so the scanner asks at a word's first digit: is the word (a run
 //! of value bytes) at least [`MIN_STATED`] long, and does a password's name
 //! stand before it, right before or before a linking word (`is`, `was`,
 //! `to`, `be`; `是`, `为`, `成`)? Between the name and the linking word
-//! a few words may stand (`for the service account`). A password without a
+//! a few words may stand, the first a preposition (`for the service
+//! account`; not `password manager is`). A password without a
 //! digit is not read this way: `my password is expired` is prose, and a
 //! plain word cannot be told from it.
 //!
@@ -17,7 +21,9 @@
 //! most [`MAX_LEAD`] bytes to the word's start and [`MAX_STATEMENT`] bytes
 //! to its name, and forward at most [`MAX_RUN`] bytes.
 
-use super::{chinese_name_ending, looked_up, without_full_stop, Kind, MAX_RUN};
+use super::{
+    chinese_name_ending, kind_of_name, looked_up, machine_made, without_full_stop, Kind, MAX_RUN,
+};
 use crate::detect::bytes::{at, before, class, ALPHA, DIGIT};
 
 /// The shortest password read from a sentence: shorter words with a digit
@@ -42,6 +48,21 @@ const NAMES: &[&[u8]] = &[
     b"pwd",
     b"pw",
 ];
+
+/// Words that make `key` a credential's name: `API key`, `access key`.
+const KEY_QUALIFIERS: &[&[u8]] = &[
+    b"api",
+    b"access",
+    b"secret",
+    b"private",
+    b"license",
+    b"subscription",
+    b"encryption",
+];
+
+/// Words that may follow a name on the way to its linking word: `the
+/// password for the service account is`.
+const PREPOSITIONS: &[&[u8]] = &[b"for", b"of", b"on", b"to", b"at", b"in", b"from"];
 
 /// Words that link a password's name to its value: `is`, `changed ... to`.
 const LINKS: &[&[u8]] = &[b"is", b"was", b"to", b"be", b"remains"];
@@ -107,7 +128,13 @@ pub(crate) fn stated_password(
         return None;
     }
     let lead = if quoted { start - 1 } else { start };
-    (named_before(t, lead) || named_before_in_chinese(t, lead)).then_some((start, end))
+    let kind = named_before(t, lead).or_else(|| named_before_in_chinese(t, lead))?;
+    // A key or token is made by a machine: letters and digits, eight or more.
+    let fits = match kind {
+        Kind::Password => true,
+        _ => machine_made(value) && value.iter().any(u8::is_ascii_alphabetic),
+    };
+    fits.then_some((start, end))
 }
 
 /// `1:4.13+dfsg1-1`, `v2.3.1-rc1`: a package's or a release's version
@@ -153,62 +180,81 @@ fn run_end(t: &[u8], i: usize) -> usize {
     end
 }
 
-/// Whether a password's name, with a linking word or alone, ends a space
-/// before `lead`: `password s3cr3t`, `password is s3cr3t`, `password for the
-/// VPN is now s3cr3t`.
-fn named_before(t: &[u8], lead: usize) -> bool {
-    if colon_after_name(t, lead) {
-        return true;
+/// The kind of the credential whose name, with a linking word or alone,
+/// ends a space before `lead`: `password s3cr3t`, `password is s3cr3t`,
+/// `password for the VPN is now s3cr3t`, `API key: 3f9a...`.
+fn named_before(t: &[u8], lead: usize) -> Option<Kind> {
+    if let Some(kind) = colon_after_name(t, lead) {
+        return Some(kind);
     }
-    let Some((start, word)) = word_before(t, lead) else {
-        return false;
-    };
+    let (start, word) = word_before(t, lead)?;
     if is_one_of(word, NAMES) {
-        return true;
+        return Some(Kind::Password);
     }
     let (mut start, mut word) = (start, word);
     if is_one_of(word, ADVERBS) {
-        let Some(found) = word_before(t, start) else {
-            return false;
-        };
-        (start, word) = found;
+        (start, word) = word_before(t, start)?;
     }
     if !is_one_of(word, LINKS) {
-        return false;
+        return None;
     }
     let link = start;
+    // The word after the name: none (`password is`) or a preposition
+    // (`password for the VPN is`), not `password manager is`.
+    let mut after_name: Option<&[u8]> = None;
     for _ in 0..=MAX_BETWEEN {
-        let Some((before_start, word)) = token_before(t, start) else {
-            return false;
-        };
+        let (before_start, word) = token_before(t, start)?;
         if link - before_start > MAX_STATEMENT {
-            return false;
+            return None;
         }
-        if is_one_of(word, NAMES) {
-            return true;
+        if let Some(kind) = name_kind(t, before_start, word) {
+            return after_name
+                .is_none_or(|w| is_one_of(w, PREPOSITIONS))
+                .then_some(kind);
         }
+        after_name = Some(word);
         start = before_start;
     }
-    false
+    None
 }
 
-/// `pw: hunter2x`: a name the assignment rules do not know alone (`pw`,
-/// `pwd`, `passcode`), then a colon and a space, before `lead`.
-fn colon_after_name(t: &[u8], lead: usize) -> bool {
+/// The kind of credential the word `word` at `start` names in a sentence:
+/// a password (`password`, `pw`, `DB_PASSWORD`), or a key or token
+/// (`token`, `api_key`, `API key`, `access key`).
+fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Kind> {
+    if is_one_of(word, NAMES) {
+        return Some(Kind::Password);
+    }
+    if word.eq_ignore_ascii_case(b"key") {
+        let (_, qualifier) = word_before(t, start)?;
+        return is_one_of(qualifier, KEY_QUALIFIERS).then_some(Kind::Secret);
+    }
+    kind_of_name(word).filter(|kind| *kind != Kind::Authorization)
+}
+
+/// `pw: hunter2x`, `API key: 3f9a...`: a name the assignment rules do not
+/// know (`pw`, `passcode`, a two-word `API key`), then a colon and a space,
+/// before `lead`.
+fn colon_after_name(t: &[u8], lead: usize) -> Option<Kind> {
     let mut colon_end = lead;
     while matches!(before(t, colon_end), b' ' | b'\t') && lead - colon_end < 2 {
         colon_end -= 1;
     }
     if colon_end == lead || before(t, colon_end) != b':' {
-        return false;
+        return None;
     }
     let name_end = colon_end - 1;
     let mut start = name_end;
     while class(before(t, start)) & ALPHA != 0 && name_end - start < MAX_NAME_WORD {
         start -= 1;
     }
-    t.get(start..name_end)
-        .is_some_and(|name| is_one_of(name, NAMES) && !is_alnum_before(t, start))
+    let name = t.get(start..name_end)?;
+    // Names the assignment rules know (`token:`, `password:`) are theirs,
+    // with their checks for code (`pub Token: D3DKMT_TOKEN_0`).
+    if is_alnum_before(t, start) || kind_of_name(name).is_some() {
+        return None;
+    }
+    name_kind(t, start, name)
 }
 
 fn is_alnum_before(t: &[u8], i: usize) -> bool {
@@ -253,19 +299,18 @@ fn is_one_of(word: &[u8], list: &[&[u8]]) -> bool {
     list.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
-/// Whether `密码` or `口令`, then a few verbs, then `是`, `为` or `成`, end
-/// just before `lead` (a space may stand between).
-fn named_before_in_chinese(t: &[u8], lead: usize) -> bool {
+/// The kind of credential when `密码`, `口令`, `密钥` or `令牌`, then a few
+/// verbs, then `是`, `为` or `成`, end just before `lead` (a space may
+/// stand between).
+fn named_before_in_chinese(t: &[u8], lead: usize) -> Option<Kind> {
     let mut end = lead;
     if before(t, end) == b' ' {
         end -= 1;
     }
-    let Some(mut head) = t.get(..end) else {
-        return false;
-    };
-    let Some(link) = CHINESE_LINKS.iter().find(|l| head.ends_with(l.as_bytes())) else {
-        return false;
-    };
+    let mut head = t.get(..end)?;
+    let link = CHINESE_LINKS
+        .iter()
+        .find(|l| head.ends_with(l.as_bytes()))?;
     head = head.get(..head.len() - link.len()).unwrap_or_default();
     for _ in 0..3 {
         match CHINESE_BETWEEN
@@ -276,5 +321,5 @@ fn named_before_in_chinese(t: &[u8], lead: usize) -> bool {
             None => break,
         }
     }
-    chinese_name_ending(head).is_some_and(|(_, kind)| kind == Kind::Password)
+    chinese_name_ending(head).map(|(_, kind)| kind)
 }

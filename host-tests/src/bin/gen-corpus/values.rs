@@ -602,6 +602,10 @@ fn credential(rng: &mut Rng) -> Value {
             password,
         ),
         11 => {
+            if rng.below(5) == 0 {
+                let key = format!("{}{}", rng.string(BASE62, 14), rng.digits(2));
+                return Value::new(format!("my API key for {host} is {key}"), key);
+            }
             let sentence = match rng.below(4) {
                 0 => format!("the password for {user} on {host} is {password}"),
                 1 => format!("I reset my password to {password} this morning"),
