@@ -10,7 +10,7 @@
 //! is Summer2024!`, `密码是abc12345`) is read by [`prose`] from its digits.
 //!
 //! The scanner calls [`credential`] at each `:`, `=`, `>`, `@` and `-`, and
-//! [`stated_password`] at a word's first digit. A name counts by how
+//! [`stated_credential`] at a word's first digit. A name counts by how
 //! it ends, case and the separators `_`, `-` and `.` aside
 //! (`AWS_SECRET_ACCESS_KEY`, `x-api-key`, `smtp.password`), so the many
 //! spellings of one name need no list. Only the value is reported: the name,
@@ -52,7 +52,7 @@ mod commands;
 mod prose;
 mod settings;
 
-pub(crate) use prose::{stated_password, Judged};
+pub(crate) use prose::{stated_credential, Judged};
 
 /// How far back a name is read.
 const MAX_NAME: usize = 64;

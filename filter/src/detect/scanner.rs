@@ -145,11 +145,11 @@ impl Scanner {
             let b = at(t, i);
             let word_start = !is(t, i.wrapping_sub(1), ALNUM);
             if class(b) & DIGIT != 0 {
-                // `the password is Summer2024!`: a password in a sentence is
-                // found from its first digit.
+                // `the password is Summer2024!`, `my API key is 3f9a...`: a
+                // credential stated in a sentence is found from its first digit.
                 let stated = on
                     .has(&Category::Credential)
-                    .then(|| credentials::stated_password(t, i, &mut judged))
+                    .then(|| credentials::stated_credential(t, i, &mut judged))
                     .flatten();
                 if let Some((start, end)) = stated {
                     out.push((start, end, Category::Credential));

@@ -92,9 +92,10 @@ pub(crate) struct Judged {
     until: usize,
 }
 
-/// The password stated in a sentence whose word holds the digit at `digit`:
+/// The password, key or token stated in a sentence whose word holds the
+/// digit at `digit`:
 /// its span.
-pub(crate) fn stated_password(
+pub(crate) fn stated_credential(
     t: &[u8],
     digit: usize,
     judged: &mut Judged,

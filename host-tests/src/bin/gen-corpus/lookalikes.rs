@@ -458,15 +458,15 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 rng.range(1, 9),
                 rng.range(0, 9)
             )),
-            14 => neg(format!(
-                "%ops ALL=(root) NOPASSWD: /usr/bin/systemctl restart app{}; GIT_ASKPASS=echo",
-                rng.range(1, 9)
-            )),
             13 => neg(format!(
                 "密码长度至少{}位，上次修改于{}天前，重置链接是https://example.com/r/{}",
                 rng.range(8, 16),
                 rng.range(2, 90),
                 rng.digits(6)
+            )),
+            14 => neg(format!(
+                "%ops ALL=(root) NOPASSWD: /usr/bin/systemctl restart app{}; GIT_ASKPASS=echo",
+                rng.range(1, 9)
             )),
             _ if rng.below(2) == 0 => {
                 neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string())
