@@ -74,7 +74,9 @@ fn label_byte(b: u8) -> bool {
 }
 
 /// At least two labels of 1 to 63 letters, digits or inner dashes; a top-level
-/// label of two or more characters with a letter.
+/// label of two or more letters (and inner dashes), or an internationalised
+/// one in its ASCII form (`xn--fiqs8s`). No top-level domain has a digit otherwise, so a
+/// password with an `@` in it (`P@ss.w0rd`) is not read as an address.
 fn domain(d: &[u8]) -> bool {
     let mut labels = 0;
     let mut last: &[u8] = &[];
@@ -86,8 +88,16 @@ fn domain(d: &[u8]) -> bool {
         labels += 1;
         last = label;
     }
-    let tld_letter = last.iter().any(|&b| class(b) & ALPHA != 0 || b >= 0x80);
-    let tld_ok = last.len() >= 2 && tld_letter && last.iter().all(|&b| label_byte(b) || b == b'-');
+    // Inner dashes stay: `user@example.orgM-NOSPAM` is still an address.
+    let letters = last
+        .iter()
+        .all(|&b| class(b) & ALPHA != 0 || b >= 0x80 || b == b'-');
+    let punycode = last.len() > 4
+        && last
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"))
+        && last.iter().all(|&b| label_byte(b) || b == b'-');
+    let tld_ok = last.len() >= 2 && (letters || punycode);
     labels >= 2 && tld_ok
 }
 
@@ -120,6 +130,10 @@ mod tests {
                 "ali\u{200B}ce@exam\u{200B}ple.com",
             ),
             ("mailto:x@y.org", "x@y.org"),
+            (
+                "<NcampObell@SdrPchip.AorgM-NOSPAM>",
+                "NcampObell@SdrPchip.AorgM-NOSPAM",
+            ),
             ("13812345678@163.com", "13812345678@163.com"),
             ("user@xn--fiqs8s.xn--fiqz9s", "user@xn--fiqs8s.xn--fiqz9s"),
             // Other alphabets' letters, in the local part and the domain.
@@ -152,6 +166,8 @@ mod tests {
             "name @ example dot com",
             "a@b.c×d",
             "user@例子.中国",
+            "P@ss.w0rd and Adm1n@corp.c0m",
+            "wasi:http/types@0.2.0-rc-2023-10-25 x:y/z@0.1.0-pre",
         ]);
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(find(&long_local).is_empty());

@@ -95,6 +95,7 @@ const FOUND: &[(&str, &str)] = &[
     ("my password is now 'hunter22', sorry", "hunter22"),
     ("pw: hunter2x", "hunter2x"),
     ("the password is Pa55@w0rd.x1", "Pa55@w0rd.x1"),
+    ("my password is now P@ss.w0rd", "P@ss.w0rd"),
     ("my API key is 3f9a1c77e0b24d5f, please rotate it", "3f9a1c77e0b24d5f"),
     ("the access token for the staging tenant is eyTk29aLq8Zm", "eyTk29aLq8Zm"),
     ("API key: 7d2e9a41b0c3f5e8", "7d2e9a41b0c3f5e8"),
