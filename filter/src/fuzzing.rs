@@ -175,9 +175,14 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
             }
             Err(_) => detect(scanner, text, values),
         },
-        Slot::Number(n) => {
+        Slot::Number(n, named) => {
             if let Some(text) = walk::number_text(n) {
-                detect(scanner, &text, values);
+                let mut found = Vec::new();
+                match named {
+                    Some(named) => scanner.scan_named(named, &text, &mut found),
+                    None => scanner.scan(&text, &mut found),
+                }
+                record(&text, &found, values);
             }
         }
     }

@@ -460,3 +460,38 @@ fn a_setting_named_for_a_credential_does_not_cross() {
         assert!(sent.contains(kept), "{kept} missing: {sent}");
     }
 }
+
+#[test]
+fn a_number_under_a_credential_s_name_does_not_cross() {
+    let e = engine("");
+    // A numeric password or PIN as JSON writes it: under a key naming a
+    // credential, or as the value of a setting named for one.
+    let args = serde_json::json!({
+        "db": {"user": "etl", "password": 20240615},
+        "env": [{"name": "VAULT_PASSWORD", "value": 8675309}, {"name": "PORT", "value": 5432}],
+        "token": 12,
+        "retries": 3
+    });
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
+              "function": {"name": "connect", "arguments": args.to_string()}}]},
+            {"role": "user", "content": "connect"}
+        ],
+        "metadata": {"service_password": 4815162342u64}
+    });
+    let sent = forwarded_chat(&e, &body);
+    for gone in ["20240615", "8675309", "4815162342"] {
+        assert!(!sent.contains(gone), "{gone} crossed: {sent}");
+    }
+    // A short number under a token's name is a count, not a secret; other
+    // numbers keep their type.
+    for kept in [r#"\"token\":12"#, r#"\"value\":5432"#, r#"\"retries\":3"#] {
+        assert!(sent.contains(kept), "{kept} missing: {sent}");
+    }
+    assert!(
+        sent.contains(r#""service_password":"[CREDENTIAL_"#),
+        "{sent}"
+    );
+}

@@ -129,7 +129,7 @@ impl Redactor<'_> {
                                 Slot::Text(t) | Slot::EmbeddedJson(t) | Slot::Credential(t, _) => {
                                     replace(t)
                                 }
-                                Slot::Number(n) => replace_number(n, &mut replace),
+                                Slot::Number(n, _) => replace_number(n, &mut replace),
                             };
                         }
                         if changed {
@@ -139,7 +139,7 @@ impl Redactor<'_> {
                     }
                     Err(_) => state.changed |= replace(text),
                 },
-                Slot::Number(n) => state.changed |= replace_number(n, &mut replace),
+                Slot::Number(n, _) => state.changed |= replace_number(n, &mut replace),
             }
         }
         for i in extra {
@@ -186,12 +186,20 @@ impl Redactor<'_> {
             }
             // In answers numbers are the provider's structure (ids, counts,
             // timestamps), not data a client sent: left as they are.
-            Slot::Number(_) if self.answer_side => {}
-            Slot::Number(value) => {
+            Slot::Number(..) if self.answer_side => {}
+            Slot::Number(value, named) => {
                 let Some(text) = walk::number_text(value) else {
                     return;
                 };
-                if let Some(new) = self.redact_text(&text, state, findings) {
+                let new = match named {
+                    Some(named) => {
+                        findings.clear();
+                        self.scanner.scan_named(named, &text, findings);
+                        self.redact_findings(&text, state, findings)
+                    }
+                    None => self.redact_text(&text, state, findings),
+                };
+                if let Some(new) = new {
                     *value = Json::String(new);
                 }
             }

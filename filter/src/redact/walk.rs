@@ -30,8 +30,10 @@ pub enum Slot<'a> {
     /// A string holding JSON (tool-call arguments); plain text if it does not parse.
     EmbeddedJson(&'a mut String),
     /// A number (always a `Json::Number`): scanned as its digits; a finding
-    /// turns it into a string holding the redacted text.
-    Number(&'a mut Json),
+    /// turns it into a string holding the redacted text. With the name of
+    /// the credential its key names (`"password": 12345678`, border walk
+    /// only), a credential as a whole.
+    Number(&'a mut Json, Option<Named>),
     /// The string value of a key that names a credential (`"password"`,
     /// `"client_secret"`): text, and a credential as a whole (border walk only).
     Credential(&'a mut String, Named),
@@ -169,7 +171,7 @@ pub fn leaves<'a>(value: &'a mut Json, skip_structural: bool, out: &mut Vec<Slot
 
 fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
     if matches!(value, Json::Number(_)) {
-        out.push(Slot::Number(value));
+        out.push(Slot::Number(value, None));
         return;
     }
     match value {
@@ -200,7 +202,8 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                 // Whether a string under this key is a credential as a whole
                 // (`"password": "..."`), in the border walk.
                 let string = matches!(value, Json::String(_));
-                let named = if reach.keys && string {
+                let number = matches!(value, Json::Number(_));
+                let named = if reach.keys && (string || number) {
                     Named::key(name).or(setting.filter(|_| name.eq_ignore_ascii_case("value")))
                 } else {
                     None
@@ -227,6 +230,10 @@ fn collect<'a>(value: &'a mut Json, reach: Reach, out: &mut Vec<Slot<'a>>) {
                     continue;
                 }
                 if reach.skip_structural && structural {
+                    continue;
+                }
+                if number && named.is_some() {
+                    out.push(Slot::Number(value, named));
                     continue;
                 }
                 let whole = string && (embedded || named.is_some());
@@ -287,7 +294,8 @@ mod tests {
             .map(|s| match s {
                 Slot::Text(t) => t.clone(),
                 Slot::EmbeddedJson(t) => format!("json:{t}"),
-                Slot::Number(n) => format!("number:{}", number_text(n).unwrap()),
+                Slot::Number(n, None) => format!("number:{}", number_text(n).unwrap()),
+                Slot::Number(n, Some(_)) => format!("credential:{}", number_text(n).unwrap()),
                 Slot::Credential(t, _) => format!("credential:{t}"),
             })
             .collect()
