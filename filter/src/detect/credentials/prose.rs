@@ -4,11 +4,11 @@
 //! s3cr3tpw` (a `.netrc` line), `密码是abc12345`, `口令改为 Passw0rd`; and a
 //! key or token so stated (`my API key is 3f9a1c77e0b24d5f`, `令牌是...`),
 //! which must look made by a machine: eight characters or more, letters and
-//! digits.
+//! digits; and a PIN (`my PIN is 4829`, `PIN: 0000`): four to twelve digits.
 //!
 //! No byte of such a sentence starts a detector but the password's own
 //! digits, so the scanner asks at a word's first digit: is the word (a run
-//! of value bytes) at least [`MIN_STATED`] long, and does a password's name
+//! of value bytes) at least [`MIN_PIN`] long, and does a credential's name
 //! stand before it, right before or before a linking word (`is`, `was`,
 //! `to`, `be`; `是`, `为`, `成`)? Between the name and the linking word
 //! a few words may stand, the first a preposition (`for the service
@@ -29,6 +29,9 @@ use crate::detect::bytes::{at, before, class, ALPHA, DIGIT};
 /// The shortest password read from a sentence: shorter words with a digit
 /// are counts and sizes (`a password of 8 characters`, `v2.1`).
 const MIN_STATED: usize = 6;
+/// A PIN's shortest and longest: `PIN: 0000`, not `pin 13` (a board's pin).
+const MIN_PIN: usize = 4;
+const MAX_PIN: usize = 12;
 /// How far before its first digit a password's word may start.
 const MAX_LEAD: usize = 24;
 /// How far back from a linking word its password's name is looked for.
@@ -85,6 +88,27 @@ const CHINESE_BETWEEN: &[&str] = &[
     "改", "设", "置", "修", "更", "换", "已", "都", "也", "就", "还", "仍", "现", "在", "的",
 ];
 
+/// What a sentence states, by the name before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stated {
+    /// Six characters or more with a digit.
+    Password,
+    /// A key or token: letters and digits, eight or more.
+    Secret,
+    /// A card's or an account's PIN: four to twelve digits (`my PIN is 4829`).
+    Pin,
+}
+
+impl Stated {
+    fn of(kind: Kind) -> Option<Stated> {
+        match kind {
+            Kind::Password => Some(Stated::Password),
+            Kind::Secret => Some(Stated::Secret),
+            Kind::Authorization => None,
+        }
+    }
+}
+
 /// Where the scanner has judged words up to: a digit before this is in a
 /// word already judged.
 #[derive(Debug, Default)]
@@ -113,13 +137,13 @@ pub(crate) fn stated_credential(
     }
     let run_end = run_end(t, digit);
     judged.until = run_end;
-    if run_end - start >= MAX_RUN || run_end - start < MIN_STATED {
+    if run_end - start >= MAX_RUN || run_end - start < MIN_PIN {
         return None;
     }
     let end = without_full_stop(t, start, run_end);
     let value = t.get(start..end)?;
     let quoted = matches!(before(t, start), b'"' | b'\'');
-    if end - start < MIN_STATED
+    if end - start < MIN_PIN
         || looked_up(value, quoted)
         || value.windows(3).any(|w| w == b"://")
         || version(value)
@@ -129,11 +153,12 @@ pub(crate) fn stated_credential(
         return None;
     }
     let lead = if quoted { start - 1 } else { start };
-    let kind = named_before(t, lead).or_else(|| named_before_in_chinese(t, lead))?;
-    // A key or token is made by a machine: letters and digits, eight or more.
-    let fits = match kind {
-        Kind::Password => true,
-        _ => machine_made(value) && value.iter().any(u8::is_ascii_alphabetic),
+    let stated = named_before(t, lead).or_else(|| named_before_in_chinese(t, lead))?;
+    let fits = match stated {
+        Stated::Password => value.len() >= MIN_STATED,
+        // A key or token is made by a machine: letters and digits, eight or more.
+        Stated::Secret => machine_made(value) && value.iter().any(u8::is_ascii_alphabetic),
+        Stated::Pin => value.len() <= MAX_PIN && value.iter().all(u8::is_ascii_digit),
     };
     fits.then_some((start, end))
 }
@@ -184,13 +209,16 @@ fn run_end(t: &[u8], i: usize) -> usize {
 /// The kind of the credential whose name, with a linking word or alone,
 /// ends a space before `lead`: `password s3cr3t`, `password is s3cr3t`,
 /// `password for the VPN is now s3cr3t`, `API key: 3f9a...`.
-fn named_before(t: &[u8], lead: usize) -> Option<Kind> {
+fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
     if let Some(kind) = colon_after_name(t, lead) {
         return Some(kind);
     }
     let (start, word) = word_before(t, lead)?;
     if is_one_of(word, NAMES) {
-        return Some(Kind::Password);
+        return Some(Stated::Password);
+    }
+    if word.eq_ignore_ascii_case(b"pin") {
+        return Some(Stated::Pin);
     }
     let (mut start, mut word) = (start, word);
     if is_one_of(word, ADVERBS) {
@@ -222,21 +250,24 @@ fn named_before(t: &[u8], lead: usize) -> Option<Kind> {
 /// The kind of credential the word `word` at `start` names in a sentence:
 /// a password (`password`, `pw`, `DB_PASSWORD`), or a key or token
 /// (`token`, `api_key`, `API key`, `access key`).
-fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Kind> {
+fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Stated> {
     if is_one_of(word, NAMES) {
-        return Some(Kind::Password);
+        return Some(Stated::Password);
+    }
+    if word.eq_ignore_ascii_case(b"pin") {
+        return Some(Stated::Pin);
     }
     if word.eq_ignore_ascii_case(b"key") {
         let (_, qualifier) = word_before(t, start)?;
-        return is_one_of(qualifier, KEY_QUALIFIERS).then_some(Kind::Secret);
+        return is_one_of(qualifier, KEY_QUALIFIERS).then_some(Stated::Secret);
     }
-    kind_of_name(word).filter(|kind| *kind != Kind::Authorization)
+    kind_of_name(word).and_then(Stated::of)
 }
 
 /// `pw: hunter2x`, `API key: 3f9a...`: a name the assignment rules do not
 /// know (`pw`, `passcode`, a two-word `API key`), then a colon and a space,
 /// before `lead`.
-fn colon_after_name(t: &[u8], lead: usize) -> Option<Kind> {
+fn colon_after_name(t: &[u8], lead: usize) -> Option<Stated> {
     let mut colon_end = lead;
     while matches!(before(t, colon_end), b' ' | b'\t') && lead - colon_end < 2 {
         colon_end -= 1;
@@ -303,7 +334,7 @@ fn is_one_of(word: &[u8], list: &[&[u8]]) -> bool {
 /// The kind of credential when `密码`, `口令`, `密钥` or `令牌`, then a few
 /// verbs, then `是`, `为` or `成`, end just before `lead` (a space may
 /// stand between).
-fn named_before_in_chinese(t: &[u8], lead: usize) -> Option<Kind> {
+fn named_before_in_chinese(t: &[u8], lead: usize) -> Option<Stated> {
     let mut end = lead;
     if before(t, end) == b' ' {
         end -= 1;
@@ -322,5 +353,5 @@ fn named_before_in_chinese(t: &[u8], lead: usize) -> Option<Kind> {
             None => break,
         }
     }
-    chinese_name_ending(head).map(|(_, kind)| kind)
+    chinese_name_ending(head).and_then(|(_, kind)| Stated::of(kind))
 }

@@ -101,6 +101,9 @@ const FOUND: &[(&str, &str)] = &[
     ("API key: 7d2e9a41b0c3f5e8", "7d2e9a41b0c3f5e8"),
     ("the DB_PASSWORD for prod is now Gr33n-Tea", "Gr33n-Tea"),
     ("服务的令牌是a8f3k29dm4x7", "a8f3k29dm4x7"),
+    ("my PIN is 4829, please reset it", "4829"),
+    ("PIN: 0000", "0000"),
+    ("the PIN for my debit card is 123456", "123456"),
     ("Passcode 482913 for the door", "482913"),
     ("密码是abc12345", "abc12345"),
     ("口令改为 Passw0rd!", "Passw0rd!"),
@@ -194,6 +197,8 @@ fn leaves_what_holds_no_credential() {
         "the token budget is 100000000; token count is 12345678; the secret is 42",
         "the password manager is 1Password7 and the house key is 7",
         "struct X {\n    pub Token: D3DKMT_PRESENTHISTORYTOKEN_0,\n}",
+        "connect the LED to pin 13; pin 1 of the header; PIN: ****; the pin is 2.54mm",
+        "PIN 12345678901234 is no PIN; my pin was a2b3c4d5",
         // Settings, elements and flags that hold no credential.
         "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db",
         "- name: DB_PASSWORD\n  value: $(DB_PASSWORD_FROM_VAULT)",
