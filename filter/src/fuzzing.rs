@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 use crate::api::sse::{SseEvent, SseSplitter};
 use crate::api::usage::{is_usage_only_chunk, usage_from_json, StreamUsage};
 use crate::api::{Provider, Shape};
-use crate::detect::{Category, Finding, Scanner, ScannerConfig, BUILTIN_CATEGORIES};
+use crate::detect::{Category, Finding, Named, Scanner, ScannerConfig, BUILTIN_CATEGORIES};
 use crate::engine::{AnswerMode, AnswerStream, Ctx, Engine, HeadStep, RequestHead, Verdict};
 use crate::json::{self, Json};
 use crate::limits::MemoryStore;
@@ -142,10 +142,14 @@ fn check_spans(text: &str, findings: &[Finding]) {
     }
 }
 
-/// The values the scanner finds in `text`, after checking their spans.
-fn detect(scanner: &Scanner, text: &str, values: &mut Vec<String>) {
+/// The values the scanner finds in `text` (as the value of the credential
+/// `named` names, if any), after checking their spans.
+fn detect(scanner: &Scanner, text: &str, named: Option<Named>, values: &mut Vec<String>) {
     let mut found = Vec::new();
-    scanner.scan(text, &mut found);
+    match named {
+        Some(named) => scanner.scan_named(named, text, &mut found),
+        None => scanner.scan(text, &mut found),
+    }
     record(text, &found, values);
 }
 
@@ -159,12 +163,8 @@ fn record(text: &str, found: &[Finding], values: &mut Vec<String>) {
 /// redactor does: JSON inside the string when it parses, else plain text.
 fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
     match slot {
-        Slot::Text(text) => detect(scanner, text, values),
-        Slot::Credential(text, named) => {
-            let mut found = Vec::new();
-            scanner.scan_named(named, text, &mut found);
-            record(text, &found, values);
-        }
+        Slot::Text(text) => detect(scanner, text, None, values),
+        Slot::Credential(text, named) => detect(scanner, text, Some(named), values),
         Slot::EmbeddedJson(text) => match json::parse_str(text, DEPTH) {
             Ok(mut inner) => {
                 let mut slots = Vec::new();
@@ -173,16 +173,11 @@ fn detect_slot(scanner: &Scanner, slot: Slot<'_>, values: &mut Vec<String>) {
                     detect_slot(scanner, slot, values);
                 }
             }
-            Err(_) => detect(scanner, text, values),
+            Err(_) => detect(scanner, text, None, values),
         },
         Slot::Number(n, named) => {
             if let Some(text) = walk::number_text(n) {
-                let mut found = Vec::new();
-                match named {
-                    Some(named) => scanner.scan_named(named, &text, &mut found),
-                    None => scanner.scan(&text, &mut found),
-                }
-                record(&text, &found, values);
+                detect(scanner, &text, named, values);
             }
         }
     }
@@ -249,7 +244,7 @@ pub fn detectors(data: &[u8]) {
     let text = text.as_ref();
 
     let mut all = Vec::new();
-    detect(default_scanner(), text, &mut all);
+    detect(default_scanner(), text, None, &mut all);
 
     for (only, scanner) in single_scanners() {
         let mut found = Vec::new();
@@ -265,7 +260,7 @@ pub fn detectors(data: &[u8]) {
     }
 
     let mut custom = Vec::new();
-    detect(custom_scanner(), text, &mut custom);
+    detect(custom_scanner(), text, None, &mut custom);
 
     for (scanner, before) in [(default_scanner(), &all), (custom_scanner(), &custom)] {
         let rules = RedactRules::default();
@@ -276,7 +271,7 @@ pub fn detectors(data: &[u8]) {
         let redacted = doc.as_str().unwrap_or_default().to_string();
         assert_eq!(redacted != text, !before.is_empty());
         let mut after = Vec::new();
-        detect(scanner, &redacted, &mut after);
+        detect(scanner, &redacted, None, &mut after);
         assert_none_survive(before, &after, "text");
     }
 }

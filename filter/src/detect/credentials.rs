@@ -421,15 +421,14 @@ const NOT_NAMES: &[&[u8]] = &[
 
 /// The kind of a name by its ending, case and separators aside.
 fn kind_of_name(name: &[u8]) -> Option<Kind> {
-    if NOT_NAMES.iter().any(|w| ends_as(name, w)) {
-        return None;
-    }
-    // `DBPASS`, `MYSQLPWD`: an environment variable's name in capitals
-    // needs no separator before `pass` or `pwd`.
-    let capitals = name.len() > 4
-        && name
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || is_separator(*b));
+    // Most names end in none of the endings: the exceptions are looked at
+    // only for one that does.
+    let kind = ending_kind(name)?;
+    (!NOT_NAMES.iter().any(|w| ends_as(name, w))).then_some(kind)
+}
+
+/// The kind [`NAMES`] give a name by its ending.
+fn ending_kind(name: &[u8]) -> Option<Kind> {
     NAMES.iter().find_map(|&(ending, kind, after_separator)| {
         let mut rest = name;
         for &want in ending.iter().rev() {
@@ -444,12 +443,23 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
                 _ => return None,
             }
         }
-        // `db_pass`, not `--pass` (a flag) or `bypass`.
+        // `db_pass`, not `--pass` (a flag) or `bypass`; in capitals, an
+        // environment variable's name, no separator is needed (`DBPASS`,
+        // `MYSQLPWD`).
         let fits = !after_separator
-            || (rest.last().is_some_and(|&b| is_separator(b)) || capitals)
+            || (rest.last().is_some_and(|&b| is_separator(b)) || in_capitals(name))
                 && rest.iter().any(u8::is_ascii_alphanumeric);
         fits.then_some(kind)
     })
+}
+
+/// Whether a name of five bytes or more is written in capitals (digits and
+/// separators aside).
+fn in_capitals(name: &[u8]) -> bool {
+    name.len() > 4
+        && name
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || is_separator(*b))
 }
 
 /// Whether `name` ends with the word `word` (lower case), case aside: the

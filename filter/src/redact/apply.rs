@@ -8,7 +8,7 @@ use super::literals::Literals;
 use super::rules::{Action, RedactRules};
 use super::walk::{self, Slot};
 use crate::api::Shape;
-use crate::detect::{Category, Finding, Scanner};
+use crate::detect::{Category, Finding, Named, Scanner};
 use crate::json::{self, Json};
 use crate::keyed;
 use std::collections::{BTreeMap, BTreeSet};
@@ -173,14 +173,12 @@ impl Redactor<'_> {
     ) {
         match slot {
             Slot::Text(text) => {
-                if let Some(new) = self.redact_text(text, state, findings) {
+                if let Some(new) = self.redact_as(text, None, state, findings) {
                     *text = new;
                 }
             }
             Slot::Credential(text, named) => {
-                findings.clear();
-                self.scanner.scan_named(named, text, findings);
-                if let Some(new) = self.redact_findings(text, state, findings) {
+                if let Some(new) = self.redact_as(text, Some(named), state, findings) {
                     *text = new;
                 }
             }
@@ -191,15 +189,7 @@ impl Redactor<'_> {
                 let Some(text) = walk::number_text(value) else {
                     return;
                 };
-                let new = match named {
-                    Some(named) => {
-                        findings.clear();
-                        self.scanner.scan_named(named, &text, findings);
-                        self.redact_findings(&text, state, findings)
-                    }
-                    None => self.redact_text(&text, state, findings),
-                };
-                if let Some(new) = new {
+                if let Some(new) = self.redact_as(&text, named, state, findings) {
                     *value = Json::String(new);
                 }
             }
@@ -229,8 +219,23 @@ impl Redactor<'_> {
         state: &mut RequestRedaction,
         findings: &mut Vec<Finding>,
     ) -> Option<String> {
+        self.redact_as(text, None, state, findings)
+    }
+
+    /// [`Self::redact_text`] of a text that is, as a whole, the value of the
+    /// credential `named` names when there is one (`"password": ...`).
+    fn redact_as(
+        &self,
+        text: &str,
+        named: Option<Named>,
+        state: &mut RequestRedaction,
+        findings: &mut Vec<Finding>,
+    ) -> Option<String> {
         findings.clear();
-        self.scanner.scan(text, findings);
+        match named {
+            Some(named) => self.scanner.scan_named(named, text, findings),
+            None => self.scanner.scan(text, findings),
+        }
         self.redact_findings(text, state, findings)
     }
 
