@@ -31,6 +31,8 @@
 //!   and never with an `=` in it (`confirm_password: retries=3` names the
 //!   next setting); a name at the start of a line (YAML, headers, `.env`), a
 //!   quoted value or `=` takes any value of three characters or more;
+//! - a PIN (`pin`, or after a separator: `card_pin`, `SIM_PIN`) is four to
+//!   twelve digits, so a board's `pin: 13` and `spin=1000` stay;
 //! - a secret, key or token needs eight characters, a digit or both cases,
 //!   no space and no `=` but base64's padding: `token: expired`,
 //!   `{token:"storage.type.rust"}` stay;
@@ -71,26 +73,50 @@ enum Kind {
     Secret,
     /// An HTTP `Authorization` value: a scheme word, then the credentials.
     Authorization,
+    /// A card's or an account's PIN: four to twelve digits (`card_pin:
+    /// 4829`), so a board's `pin: 13` stays.
+    Pin,
 }
 
-/// Names by how they end, in lower case without separators; `true` where the
-/// ending must follow a separator (`db_pass`, not `bypass`; `DB_PWD`, not the
-/// shell's `PWD`).
-const NAMES: &[(&[u8], Kind, bool)] = &[
-    (b"password", Kind::Password, false),
-    (b"passwd", Kind::Password, false),
-    (b"passphrase", Kind::Password, false),
-    (b"pass", Kind::Password, true),
-    (b"pwd", Kind::Password, true),
-    (b"secret", Kind::Secret, false),
-    (b"apikey", Kind::Secret, false),
-    (b"accesskey", Kind::Secret, false),
-    (b"secretkey", Kind::Secret, false),
-    (b"privatekey", Kind::Secret, false),
-    (b"accountkey", Kind::Secret, false),
-    (b"token", Kind::Secret, false),
-    (b"authorization", Kind::Authorization, false),
+/// Where in a name its ending must stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// Anywhere: `dbpassword`, `client_secret`.
+    Anywhere,
+    /// After a separator, or in a name in capitals: `db_pass`, `DBPASS`,
+    /// not `bypass` or the shell's `PWD`.
+    AfterSeparator,
+    /// The whole name, or after a separator: `pin`, `card_pin`, not `spin`.
+    Word,
+}
+
+/// Names by how they end, in lower case without separators, and where the
+/// ending must stand.
+const NAMES: &[(&[u8], Kind, Ending)] = &[
+    (b"password", Kind::Password, Ending::Anywhere),
+    (b"passwd", Kind::Password, Ending::Anywhere),
+    (b"passphrase", Kind::Password, Ending::Anywhere),
+    (b"pass", Kind::Password, Ending::AfterSeparator),
+    (b"pwd", Kind::Password, Ending::AfterSeparator),
+    (b"secret", Kind::Secret, Ending::Anywhere),
+    (b"apikey", Kind::Secret, Ending::Anywhere),
+    (b"accesskey", Kind::Secret, Ending::Anywhere),
+    (b"secretkey", Kind::Secret, Ending::Anywhere),
+    (b"privatekey", Kind::Secret, Ending::Anywhere),
+    (b"accountkey", Kind::Secret, Ending::Anywhere),
+    (b"token", Kind::Secret, Ending::Anywhere),
+    (b"authorization", Kind::Authorization, Ending::Anywhere),
+    (b"pin", Kind::Pin, Ending::Word),
 ];
+
+/// A PIN's shortest and longest: `PIN: 0000`, not `pin: 13` (a board's pin).
+const MIN_PIN: usize = 4;
+const MAX_PIN: usize = 12;
+
+/// Whether `value` is a PIN: four to twelve digits.
+fn is_pin(value: &[u8]) -> bool {
+    (MIN_PIN..=MAX_PIN).contains(&value.len()) && value.iter().all(u8::is_ascii_digit)
+}
 
 /// Chinese names: password (two words), secret key, token.
 const CHINESE_NAMES: &[(&str, Kind)] = &[
@@ -173,6 +199,7 @@ impl Named {
         }
         let long_enough = match self.0 {
             Kind::Password => value.len() >= 3,
+            Kind::Pin => is_pin(value),
             _ => machine_made(value),
         };
         (long_enough && !looked_up(value, true)).then_some((0, value.len()))
@@ -206,6 +233,10 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     let value = t.get(start..end)?;
     if looked_up(value, quoted) {
         return None;
+    }
+    if kind == Kind::Pin {
+        // A PIN is digits, so code's `pin = 1234` holds one too.
+        return is_pin(value).then_some((start, end));
     }
     // `username, password = split`, `pw = index_info`: with spaces around
     // `=`, an unquoted lower-case name is code's variable; a literal would
@@ -429,7 +460,7 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
 
 /// The kind [`NAMES`] give a name by its ending.
 fn ending_kind(name: &[u8]) -> Option<Kind> {
-    NAMES.iter().find_map(|&(ending, kind, after_separator)| {
+    NAMES.iter().find_map(|&(ending, kind, stands)| {
         let mut rest = name;
         for &want in ending.iter().rev() {
             while let [head @ .., last] = rest {
@@ -443,12 +474,17 @@ fn ending_kind(name: &[u8]) -> Option<Kind> {
                 _ => return None,
             }
         }
-        // `db_pass`, not `--pass` (a flag) or `bypass`; in capitals, an
-        // environment variable's name, no separator is needed (`DBPASS`,
-        // `MYSQLPWD`).
-        let fits = !after_separator
-            || (rest.last().is_some_and(|&b| is_separator(b)) || in_capitals(name))
-                && rest.iter().any(u8::is_ascii_alphanumeric);
+        let after_separator = rest.last().is_some_and(|&b| is_separator(b));
+        let fits = match stands {
+            Ending::Anywhere => true,
+            // `db_pass`, not `--pass` (a flag) or `bypass`; in capitals, an
+            // environment variable's name, no separator is needed
+            // (`DBPASS`, `MYSQLPWD`).
+            Ending::AfterSeparator => {
+                (after_separator || in_capitals(name)) && rest.iter().any(u8::is_ascii_alphanumeric)
+            }
+            Ending::Word => rest.is_empty() || after_separator,
+        };
         fits.then_some(kind)
     })
 }

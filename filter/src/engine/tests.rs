@@ -470,7 +470,9 @@ fn a_number_under_a_credential_s_name_does_not_cross() {
         "db": {"user": "etl", "password": 20240615},
         "env": [{"name": "VAULT_PASSWORD", "value": 8675309}, {"name": "PORT", "value": 5432}],
         "token": 12,
-        "retries": 3
+        "retries": 3,
+        "card": {"pin": 4829, "atm_pin": "730418"},
+        "gpio": {"pin": 13}
     });
     let body = serde_json::json!({
         "model": "m",
@@ -482,12 +484,17 @@ fn a_number_under_a_credential_s_name_does_not_cross() {
         "metadata": {"service_password": 4815162342u64}
     });
     let sent = forwarded_chat(&e, &body);
-    for gone in ["20240615", "8675309", "4815162342"] {
+    for gone in ["20240615", "8675309", "4815162342", "4829", "730418"] {
         assert!(!sent.contains(gone), "{gone} crossed: {sent}");
     }
     // A short number under a token's name is a count, not a secret; other
     // numbers keep their type.
-    for kept in [r#"\"token\":12"#, r#"\"value\":5432"#, r#"\"retries\":3"#] {
+    for kept in [
+        r#"\"token\":12"#,
+        r#"\"value\":5432"#,
+        r#"\"retries\":3"#,
+        r#"\"pin\":13"#,
+    ] {
         assert!(sent.contains(kept), "{kept} missing: {sent}");
     }
     assert!(

@@ -22,16 +22,14 @@
 //! to its name, and forward at most [`MAX_RUN`] bytes.
 
 use super::{
-    chinese_name_ending, kind_of_name, looked_up, machine_made, without_full_stop, Kind, MAX_RUN,
+    chinese_name_ending, is_pin, kind_of_name, looked_up, machine_made, without_full_stop, Kind,
+    MAX_RUN, MIN_PIN,
 };
 use crate::detect::bytes::{at, before, class, ALPHA, DIGIT};
 
 /// The shortest password read from a sentence: shorter words with a digit
 /// are counts and sizes (`a password of 8 characters`, `v2.1`).
 const MIN_STATED: usize = 6;
-/// A PIN's shortest and longest: `PIN: 0000`, not `pin 13` (a board's pin).
-const MIN_PIN: usize = 4;
-const MAX_PIN: usize = 12;
 /// How far before its first digit a password's word may start.
 const MAX_LEAD: usize = 24;
 /// How far back from a linking word its password's name is looked for.
@@ -104,6 +102,7 @@ impl Stated {
         match kind {
             Kind::Password => Some(Stated::Password),
             Kind::Secret => Some(Stated::Secret),
+            Kind::Pin => Some(Stated::Pin),
             Kind::Authorization => None,
         }
     }
@@ -158,7 +157,7 @@ pub(crate) fn stated_credential(
         Stated::Password => value.len() >= MIN_STATED,
         // A key or token is made by a machine: letters and digits, eight or more.
         Stated::Secret => machine_made(value) && value.iter().any(u8::is_ascii_alphabetic),
-        Stated::Pin => value.len() <= MAX_PIN && value.iter().all(u8::is_ascii_digit),
+        Stated::Pin => is_pin(value),
     };
     fits.then_some((start, end))
 }
@@ -253,9 +252,6 @@ fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
 fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Stated> {
     if is_one_of(word, NAMES) {
         return Some(Stated::Password);
-    }
-    if word.eq_ignore_ascii_case(b"pin") {
-        return Some(Stated::Pin);
     }
     if word.eq_ignore_ascii_case(b"key") {
         let (_, qualifier) = word_before(t, start)?;

@@ -104,6 +104,12 @@ const FOUND: &[(&str, &str)] = &[
     ("my PIN is 4829, please reset it", "4829"),
     ("PIN: 0000", "0000"),
     ("the PIN for my debit card is 123456", "123456"),
+    // A PIN by its name in settings and code: `pin`, or after a separator.
+    ("{\"card_pin\": \"482913\"}", "482913"),
+    ("ATM_PIN=7391", "7391"),
+    ("sim.pin: 1234", "1234"),
+    ("pin = 90210", "90210"),
+    ("the card_pin for my Visa is 5521", "5521"),
     ("Passcode 482913 for the door", "482913"),
     ("密码是abc12345", "abc12345"),
     ("口令改为 Passw0rd!", "Passw0rd!"),
@@ -199,6 +205,8 @@ fn leaves_what_holds_no_credential() {
         "struct X {\n    pub Token: D3DKMT_PRESENTHISTORYTOKEN_0,\n}",
         "connect the LED to pin 13; pin 1 of the header; PIN: ****; the pin is 2.54mm",
         "PIN 12345678901234 is no PIN; my pin was a2b3c4d5",
+        "pin: 13\nled_pin = 2\nspin=1000\nmapin: 4096\npin_memory: 1024",
+        "{\"pin\": \"v1.2.3\", \"cert_pin\": \"sha256/AAAAbbbbCCCC\", \"pincode\": 560001}",
         // Settings, elements and flags that hold no credential.
         "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db",
         "- name: DB_PASSWORD\n  value: $(DB_PASSWORD_FROM_VAULT)",
