@@ -65,8 +65,66 @@ const KEY_QUALIFIERS: &[&[u8]] = &[
 /// password for the service account is`.
 const PREPOSITIONS: &[&[u8]] = &[b"for", b"of", b"on", b"to", b"at", b"in", b"from"];
 
+/// Words that may start a relative clause after a name on the way to its
+/// linking word: `the password we gave you is`, `the key that I sent is`.
+const RELATIVES: &[&[u8]] = &[
+    b"that", b"which", b"i", b"we", b"you", b"they", b"he", b"she",
+];
+
 /// Words that link a password's name to its value: `is`, `changed ... to`.
 const LINKS: &[&[u8]] = &[b"is", b"was", b"to", b"be", b"remains"];
+
+/// Verbs after which `the password to` names a recipient, not a value:
+/// `send the password to bob123`, `I emailed my password to ops2024`.
+const SENDING: &[&[u8]] = &[
+    b"send",
+    b"sends",
+    b"sent",
+    b"sending",
+    b"give",
+    b"gives",
+    b"gave",
+    b"given",
+    b"giving",
+    b"email",
+    b"emailed",
+    b"mail",
+    b"mailed",
+    b"forward",
+    b"forwarded",
+    b"share",
+    b"shared",
+    b"text",
+    b"texted",
+    b"hand",
+    b"handed",
+    b"show",
+    b"showed",
+    b"shown",
+    b"tell",
+    b"told",
+    b"pass",
+    b"passed",
+    b"provide",
+    b"provided",
+    b"reveal",
+    b"revealed",
+    b"leak",
+    b"leaked",
+    b"disclose",
+    b"disclosed",
+    b"deliver",
+    b"delivered",
+    b"message",
+    b"messaged",
+];
+
+/// Words that may stand between a sending verb and the name: `send the
+/// new password to`, `gave my own password to`.
+const DETERMINERS: &[&[u8]] = &[
+    b"the", b"a", b"my", b"your", b"our", b"his", b"her", b"their", b"its", b"new", b"old", b"own",
+    b"this", b"that", b"same",
+];
 
 /// Words that may stand between a linking word and the value.
 const ADVERBS: &[&[u8]] = &[
@@ -227,8 +285,10 @@ fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
         return None;
     }
     let link = start;
-    // The word after the name: none (`password is`) or a preposition
-    // (`password for the VPN is`), not `password manager is`.
+    let to = word.eq_ignore_ascii_case(b"to");
+    // The word after the name: none (`password is`), a preposition
+    // (`password for the VPN is`) or a relative clause's first (`password
+    // we gave you is`), not `password manager is`.
     let mut after_name: Option<&[u8]> = None;
     for _ in 0..=MAX_BETWEEN {
         let (before_start, word) = token_before(t, start)?;
@@ -236,14 +296,33 @@ fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
             return None;
         }
         if let Some(kind) = name_kind(t, before_start, word) {
-            return after_name
-                .is_none_or(|w| is_one_of(w, PREPOSITIONS))
-                .then_some(kind);
+            let linked =
+                after_name.is_none_or(|w| is_one_of(w, PREPOSITIONS) || is_one_of(w, RELATIVES));
+            return (linked && !(to && sent(t, before_start))).then_some(kind);
         }
         after_name = Some(word);
         start = before_start;
     }
     None
+}
+
+/// Whether a sending verb, perhaps then a few determiners, ends before the
+/// name at `name_start`: `send the password to ...` names whom it goes to.
+fn sent(t: &[u8], name_start: usize) -> bool {
+    let mut end = name_start;
+    for _ in 0..3 {
+        let Some((start, word)) = word_before(t, end) else {
+            return false;
+        };
+        if is_one_of(word, SENDING) {
+            return true;
+        }
+        if !is_one_of(word, DETERMINERS) {
+            return false;
+        }
+        end = start;
+    }
+    false
 }
 
 /// The kind of credential the word `word` at `start` names in a sentence:

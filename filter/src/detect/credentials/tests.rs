@@ -104,6 +104,9 @@ const FOUND: &[(&str, &str)] = &[
     ("my PIN is 4829, please reset it", "4829"),
     ("PIN: 0000", "0000"),
     ("the PIN for my debit card is 123456", "123456"),
+    ("the password we gave you is Kx82mQ!z", "Kx82mQ!z"),
+    ("The API key that I created is 9c1f4e7a2b6d", "9c1f4e7a2b6d"),
+    ("please set the password to Blue42sky", "Blue42sky"),
     // A PIN by its name in settings and code: `pin`, or after a separator.
     ("{\"card_pin\": \"482913\"}", "482913"),
     ("ATM_PIN=7391", "7391"),
@@ -202,6 +205,7 @@ fn leaves_what_holds_no_credential() {
         "secretKeyRef:\n  key: password retries=3 max_wait=30s",
         "the token budget is 100000000; token count is 12345678; the secret is 42",
         "the password manager is 1Password7 and the house key is 7",
+        "send the password to bob123; I emailed my new password to ops2024 and gave the token to svc_ci9",
         "struct X {\n    pub Token: D3DKMT_PRESENTHISTORYTOKEN_0,\n}",
         "connect the LED to pin 13; pin 1 of the header; PIN: ****; the pin is 2.54mm",
         "PIN 12345678901234 is no PIN; my pin was a2b3c4d5",
