@@ -12,7 +12,9 @@
 //! stand before it, right before or before a linking word (`is`, `was`,
 //! `to`, `be`; `是`, `为`, `成`)? Between the name and the linking word
 //! a few words may stand, the first a preposition (`for the service
-//! account`; not `password manager is`). A password without a
+//! account`) or a relative clause's (`we gave you`); not `password manager
+//! is`. After a sending verb, `to` names a recipient (`send the password to
+//! bob123`), not a value. A password without a
 //! digit is not read this way: `my password is expired` is prose, and a
 //! plain word cannot be told from it.
 //!

@@ -430,7 +430,7 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Where a credential would stand, a reference to one kept elsewhere,
         // a mask, or none at all.
-        "credential_reference" => match rng.below(16) {
+        "credential_reference" => match rng.below(18) {
             0 => neg("password: ${DB_PASSWORD}".to_string()),
             1 => neg(format!("DB_PASSWORD=$DB_PASSWORD_{}", rng.digits(1))),
             2 => neg(r#"password = os.environ["DB_PASSWORD"]"#.to_string()),
@@ -467,6 +467,16 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
             14 => neg(format!(
                 "%ops ALL=(root) NOPASSWD: /usr/bin/systemctl restart app{}; GIT_ASKPASS=echo",
                 rng.range(1, 9)
+            )),
+            15 => neg(format!(
+                "please send the new password to ops{} and the token to svc_ci; gpio_pin: {}",
+                rng.digits(4),
+                rng.range(2, 40)
+            )),
+            16 => neg(format!(
+                r#"{{"led_pin": {}, "spin": {}, "pincode_hint": "none"}}"#,
+                rng.range(2, 40),
+                rng.range(1000, 9999)
             )),
             _ if rng.below(2) == 0 => {
                 neg("sqlplus / as sysdba, then sqlplus $DB_USER/$DB_PASS@orcl".to_string())

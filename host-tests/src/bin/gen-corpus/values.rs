@@ -606,10 +606,16 @@ fn credential(rng: &mut Rng) -> Value {
                 let key = format!("{}{}", rng.string(BASE62, 14), rng.digits(2));
                 return Value::new(format!("my API key for {host} is {key}"), key);
             }
-            let sentence = match rng.below(4) {
+            if rng.below(5) == 0 {
+                let len = rng.range(4, 8) as usize;
+                let pin = rng.digits(len);
+                return Value::new(format!(r#"{{"user": "{user}", "card_pin": "{pin}"}}"#), pin);
+            }
+            let sentence = match rng.below(5) {
                 0 => format!("the password for {user} on {host} is {password}"),
                 1 => format!("I reset my password to {password} this morning"),
                 2 => format!("machine {host} login {user} password {password}"),
+                3 => format!("the password we gave {user} is {password}"),
                 _ => format!("{host}的密码改为{password}"),
             };
             Value::new(sentence, password)
