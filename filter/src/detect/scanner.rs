@@ -173,6 +173,15 @@ impl Scanner {
                 b'@' => (before(t, i).is_ascii_graphic() && before(t, i) != b'@')
                     .then(|| self.credential(t, i, on, out))
                     .flatten()
+                    // `the password is P@ssword`: a password with no digit
+                    // found from an `@` inside its word (an address's is
+                    // refused there; a mention's `@` starts its word).
+                    .or_else(|| {
+                        (on.has(&Category::Credential) && !word_start)
+                            .then(|| credentials::stated_credential(t, i, &mut judged))
+                            .flatten()
+                            .map(|(s, e)| (s, e, Category::Credential))
+                    })
                     .or_else(|| {
                         on.has(&Category::Email)
                             .then(|| email::email(t, i).map(|(s, e)| (s, e, Category::Email)))

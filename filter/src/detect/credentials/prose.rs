@@ -7,7 +7,8 @@
 //! digits; and a PIN (`my PIN is 4829`, `PIN: 0000`): four to twelve digits.
 //!
 //! No byte of such a sentence starts a detector but the password's own
-//! digits, so the scanner asks at a word's first digit: is the word (a run
+//! digits or `@`, so the scanner asks at a word's first digit, and at an `@`
+//! that starts no e-mail address (`the password is P@ssword`): is the word (a run
 //! of value bytes) at least [`MIN_PIN`] long, and does a credential's name
 //! stand before it, right before or before a linking word (`is`, `was`,
 //! `to`, `be`; `是`, `为`, `成`)? Between the name and the linking word
@@ -77,7 +78,8 @@ const RELATIVES: &[&[u8]] = &[
 const LINKS: &[&[u8]] = &[b"is", b"was", b"to", b"be", b"remains"];
 
 /// Verbs after which `the password to` names a recipient, not a value:
-/// `send the password to bob123`, `I emailed my password to ops2024`.
+/// `send the password to bob123`, `I emailed my password to ops2024`. Not
+/// the forms that are nouns too: `my mail password to ...` names a value.
 const SENDING: &[&[u8]] = &[
     b"send",
     b"sends",
@@ -88,36 +90,28 @@ const SENDING: &[&[u8]] = &[
     b"gave",
     b"given",
     b"giving",
-    b"email",
     b"emailed",
-    b"mail",
     b"mailed",
     b"forward",
     b"forwarded",
     b"share",
     b"shared",
-    b"text",
     b"texted",
-    b"hand",
     b"handed",
-    b"show",
     b"showed",
     b"shown",
     b"tell",
     b"told",
-    b"pass",
     b"passed",
     b"provide",
     b"provided",
     b"reveal",
     b"revealed",
-    b"leak",
     b"leaked",
     b"disclose",
     b"disclosed",
     b"deliver",
     b"delivered",
-    b"message",
     b"messaged",
 ];
 
@@ -176,25 +170,24 @@ pub(crate) struct Judged {
 }
 
 /// The password, key or token stated in a sentence whose word holds the
-/// digit at `digit`:
-/// its span.
+/// digit or `@` at `anchor` (`Summer2024!`, `P@ssword`): its span.
 pub(crate) fn stated_credential(
     t: &[u8],
-    digit: usize,
+    anchor: usize,
     judged: &mut Judged,
 ) -> Option<(usize, usize)> {
-    if digit < judged.until {
+    if anchor < judged.until {
         return None;
     }
-    let mut start = digit;
+    let mut start = anchor;
     while is_stated_byte(before(t, start)) {
-        if digit - start == MAX_LEAD {
-            judged.until = run_end(t, digit);
+        if anchor - start == MAX_LEAD {
+            judged.until = run_end(t, anchor);
             return None;
         }
         start -= 1;
     }
-    let run_end = run_end(t, digit);
+    let run_end = run_end(t, anchor);
     judged.until = run_end;
     if run_end - start >= MAX_RUN || run_end - start < MIN_PIN {
         return None;
