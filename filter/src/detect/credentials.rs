@@ -96,6 +96,7 @@ const NAMES: &[(&[u8], Kind, Ending)] = &[
     (b"password", Kind::Password, Ending::Anywhere),
     (b"passwd", Kind::Password, Ending::Anywhere),
     (b"passphrase", Kind::Password, Ending::Anywhere),
+    (b"passcode", Kind::Password, Ending::Anywhere),
     (b"pass", Kind::Password, Ending::AfterSeparator),
     (b"pwd", Kind::Password, Ending::AfterSeparator),
     (b"secret", Kind::Secret, Ending::Anywhere),

@@ -115,6 +115,8 @@ const FOUND: &[(&str, &str)] = &[
     // A PIN by its name in settings and code: `pin`, or after a separator.
     ("{\"card_pin\": \"482913\"}", "482913"),
     ("ATM_PIN=7391", "7391"),
+    ("{\"door_passcode\": \"Tr0ub4dor\"}", "Tr0ub4dor"),
+    ("PASSCODE=8675309", "8675309"),
     ("sim.pin: 1234", "1234"),
     ("pin = 90210", "90210"),
     ("the card_pin for my Visa is 5521", "5521"),
