@@ -78,6 +78,22 @@ enum Kind {
     Pin,
 }
 
+impl Kind {
+    /// Whether `value`, held whole under a name of this kind (a JSON key's
+    /// string, an element's text), is such a credential by its length and
+    /// shape alone: a password of three characters or more, a secret made by
+    /// a machine, a PIN. An `Authorization` value is read by its scheme
+    /// instead ([`authorization`]).
+    fn holds(self, value: &[u8]) -> bool {
+        match self {
+            Kind::Password => value.len() >= 3,
+            Kind::Secret => machine_made(value),
+            Kind::Pin => is_pin(value),
+            Kind::Authorization => false,
+        }
+    }
+}
+
 /// Where in a name its ending must stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
@@ -198,12 +214,7 @@ impl Named {
         if self.0 == Kind::Authorization {
             return authorization(value, 0);
         }
-        let long_enough = match self.0 {
-            Kind::Password => value.len() >= 3,
-            Kind::Pin => is_pin(value),
-            _ => machine_made(value),
-        };
-        (long_enough && !looked_up(value, true)).then_some((0, value.len()))
+        (self.0.holds(value) && !looked_up(value, true)).then_some((0, value.len()))
     }
 }
 

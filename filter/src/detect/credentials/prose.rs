@@ -269,7 +269,8 @@ fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
     if is_one_of(word, NAMES) {
         return Some(Stated::Password);
     }
-    if word.eq_ignore_ascii_case(b"pin") {
+    // `PIN 4829`: a PIN's name, as the name table has it, right before.
+    if kind_of_name(word) == Some(Kind::Pin) {
         return Some(Stated::Pin);
     }
     let (mut start, mut word) = (start, word);

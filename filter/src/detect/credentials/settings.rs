@@ -20,8 +20,7 @@
 //! element's text.
 
 use super::{
-    authorization, is_name_byte, is_pin, kind_of_name, looked_up, machine_made, marked, Kind,
-    MAX_NAME, MAX_QUOTED,
+    authorization, is_name_byte, kind_of_name, looked_up, marked, Kind, MAX_NAME, MAX_QUOTED,
 };
 use crate::detect::bytes::{at, before};
 
@@ -158,9 +157,7 @@ pub(super) fn element(t: &[u8], gt: usize) -> Option<(usize, usize)> {
         Kind::Password if by_attribute => {
             marked(value) && !value.iter().any(u8::is_ascii_whitespace)
         }
-        Kind::Password => value.len() >= 3,
-        Kind::Secret => machine_made(value),
-        Kind::Pin => is_pin(value),
+        _ => kind.holds(value),
     };
     (taken && !looked_up(value, true)).then_some((start, end))
 }
