@@ -86,6 +86,7 @@ impl Scanner {
         let t = normalized.as_str();
         let mut found = Vec::new();
         self.scan_builtins(t.as_bytes(), self.enabled, &mut found);
+        pair_aws_secrets(t.as_bytes(), &mut found);
         if let Some(d) = &self.dictionaries {
             d.scan(t, &mut found);
         }
@@ -318,6 +319,22 @@ impl Scanner {
             start
         };
         ipv6::ipv6(t, start).map(|e| (start, e, Category::Ipv6))
+    }
+}
+
+/// Adds the secret access key next to each AWS access key ID found
+/// ([`secrets::aws_secret_after`]), wherever the ID was found: in the text or
+/// inside a credential's value (`AWS key: AKIA... / wJalr...`), whose own scan
+/// sees no further than the value. The pass does not skip to the secret's
+/// end, so whatever stands between the two is read as usual.
+fn pair_aws_secrets(t: &[u8], found: &mut Vec<Candidate>) {
+    let ids = found.len();
+    for k in 0..ids {
+        if let Some(&(_, end, Category::AwsAccessKey)) = found.get(k) {
+            if let Some((start, end)) = secrets::aws_secret_after(t, end) {
+                found.push((start, end, Category::AwsAccessKey));
+            }
+        }
     }
 }
 

@@ -119,6 +119,48 @@ fn aws(t: &[u8], start: usize) -> Option<(usize, Category)> {
     (end - start == 20 && !is(t, end, ALNUM)).then_some((end, Category::AwsAccessKey))
 }
 
+/// The secret access key that comes with an AWS access key ID, in the few bytes
+/// after it (`AKIA... wJalr...`, `AKIA...:wJalr...`, `access key: AKIA...,
+/// secret key: wJalr...`): the first run there of exactly forty base64
+/// characters that mixes upper- and lower-case letters and holds a digit, `/`
+/// or `+`. Alone, such a run is any long word; next to its key ID it is the
+/// half of the pair that signs requests. Reads at most `WINDOW` bytes and one
+/// key's length past them.
+pub(crate) fn aws_secret_after(t: &[u8], key_end: usize) -> Option<(usize, usize)> {
+    const WINDOW: usize = 80;
+    const LEN: usize = 40;
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+';
+    let limit = key_end.saturating_add(WINDOW).min(t.len());
+    let mut i = key_end;
+    while i < limit {
+        if !base64(at(t, i)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while base64(at(t, i)) && i - start <= LEN {
+            i += 1;
+        }
+        let run = t.get(start..i).unwrap_or_default();
+        let has = |hit: fn(&u8) -> bool| run.iter().any(hit);
+        let shaped = run.len() == LEN
+            && at(t, i) != b'='
+            && has(u8::is_ascii_uppercase)
+            && has(u8::is_ascii_lowercase)
+            && has(|&b| b.is_ascii_digit() || b == b'/' || b == b'+');
+        if shaped {
+            return Some((start, i));
+        }
+        // A longer run is no key: step over what of it lies in the window
+        // (only that: key IDs joined by `/` would otherwise each read the
+        // rest of the same run).
+        while i < limit && base64(at(t, i)) {
+            i += 1;
+        }
+    }
+    None
+}
+
 /// Google API keys: `AIza` and 35 base64url characters.
 fn google(t: &[u8], start: usize) -> Option<(usize, Category)> {
     const LEN: usize = 39;
@@ -337,6 +379,63 @@ mod tests {
         // A zero-width character inside a key does not hide it.
         let hidden = format!("{}\u{200B}{}", &openai[..10], &openai[10..]);
         expect_only(&hidden, "openai_key", &hidden);
+    }
+
+    #[test]
+    fn an_aws_secret_key_next_to_its_key_id() {
+        let id = "AKIAIOSFODNN7EXAMPLE";
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let pair = |text: String, secret: &str| {
+            let found = find(&text);
+            let want = [("aws_access_key", id), ("aws_access_key", secret)];
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(c, v)| (c.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(found, want, "in {text:?}");
+        };
+        let other = base62(40, 3);
+        let rows = [
+            (format!("AWS key {id} secret {secret}"), secret),
+            (format!("{id}:{secret}"), secret),
+            (format!("{id} {secret}\n"), secret),
+            (
+                format!("Access key ID: {id}\nand the one that goes with it, {secret}."),
+                secret,
+            ),
+            (format!("{id}\t{other}"), other.as_str()),
+        ];
+        // After a credential's name, whose value is the ID alone; a
+        // zero-width character inside the secret does not hide it.
+        let found = find(&format!(
+            "AWS访问密钥：{id} / {}\u{200B}{}。",
+            &secret[..20],
+            &secret[20..]
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[1].1.replace('\u{200B}', ""), secret);
+        for (text, secret) in rows {
+            pair(text, secret);
+        }
+        // Too far, too long, too short, one case only, padded, hex (a SHA-1),
+        // or a run of letters: the key ID alone.
+        let alone = [
+            format!("{id} {} {secret}", "x ".repeat(40)),
+            format!("{id} {secret}A"),
+            format!("{id} {}", &secret[1..]),
+            format!("{id} {}", secret.to_ascii_lowercase()),
+            format!("{id} {}", secret.to_ascii_uppercase()),
+            format!("{id} {}=", &secret[1..]),
+            format!("{id} commit 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"),
+            format!("{id} {}", "AbcdefghijKlmnopqrstUvwxyzabcdEfghijklmn"),
+        ];
+        for text in &alone {
+            assert_eq!(
+                find(text),
+                vec![("aws_access_key".to_string(), id.to_string())],
+                "in {text:?}"
+            );
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "ipv6" => ipv6(rng),
         "openai_key" => token(openai_key(rng)),
         "anthropic_key" => token(anthropic_key(rng)),
-        "aws_access_key" => token(aws_key(rng)),
+        "aws_access_key" => aws_pair(rng),
         "github_token" => token(github_token(rng)),
         "slack_token" => token(slack_token(rng)),
         "google_api_key" => token(format!("AIza{}", rng.string(BASE64URL, 35))),
@@ -425,6 +425,25 @@ fn aws_key(rng: &mut Rng) -> String {
         "{prefix}{}",
         rng.string(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
     )
+}
+
+/// An access key ID, or one in three times the ID and its secret access key
+/// as people paste them (`ID:SECRET`, `ID SECRET`, `ID, secret SECRET`): then
+/// the secret is what must not cross.
+fn aws_pair(rng: &mut Rng) -> Value {
+    let id = aws_key(rng);
+    if !rng.chance(1, 3) {
+        return token(id);
+    }
+    let secret = loop {
+        let s = rng.string(BASE64, 40);
+        let has = |hit: fn(&u8) -> bool| s.bytes().any(|b| hit(&b));
+        if has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit) {
+            break s;
+        }
+    };
+    let glue = rng.pick(&[":", " ", " / ", ", secret ", "\nsecret access key: "]);
+    Value::new(format!("{id}{glue}{secret}"), secret)
 }
 
 fn github_token(rng: &mut Rng) -> String {
