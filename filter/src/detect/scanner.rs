@@ -327,14 +327,24 @@ impl Scanner {
 /// inside a credential's value (`AWS key: AKIA... / wJalr...`), whose own scan
 /// sees no further than the value. The pass does not skip to the secret's
 /// end, so whatever stands between the two is read as usual.
+/// A credential read from within the pair (`密钥是AKIA...:wJalr...`, the
+/// two as one value) gives way to them: the pair is an AWS key, reported as
+/// one.
 fn pair_aws_secrets(t: &[u8], found: &mut Vec<Candidate>) {
     let ids = found.len();
+    let mut pairs = Vec::new();
     for k in 0..ids {
-        if let Some(&(_, end, Category::AwsAccessKey)) = found.get(k) {
-            if let Some((start, end)) = secrets::aws_secret_after(t, end) {
+        if let Some(&(id_start, id_end, Category::AwsAccessKey)) = found.get(k) {
+            if let Some((start, end)) = secrets::aws_secret_after(t, id_end) {
+                pairs.push((id_start, end));
                 found.push((start, end, Category::AwsAccessKey));
             }
         }
+    }
+    if !pairs.is_empty() {
+        found.retain(|&(start, end, ref category)| {
+            *category != Category::Credential || !pairs.iter().any(|&(s, e)| s <= start && end <= e)
+        });
     }
 }
 

@@ -404,6 +404,11 @@ mod tests {
                 secret,
             ),
             (format!("{id}\t{other}"), other.as_str()),
+            // Read as one credential's value, the pair is still the pair.
+            (
+                format!("客户说我的AWS访问密钥是{id}:{secret}请帮忙"),
+                secret,
+            ),
         ];
         // After a credential's name, whose value is the ID alone; a
         // zero-width character inside the secret does not hide it.
