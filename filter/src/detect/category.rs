@@ -14,6 +14,8 @@ pub enum Category {
     CnResidentId,
     CnCreditCode,
     UsSsn,
+    /// A passport or travel-permit number, after the document's name.
+    Passport,
     PaymentCard,
     Iban,
     Ipv4,
@@ -39,6 +41,7 @@ pub const BUILTIN_CATEGORIES: &[Category] = &[
     Category::CnResidentId,
     Category::CnCreditCode,
     Category::UsSsn,
+    Category::Passport,
     Category::PaymentCard,
     Category::Iban,
     Category::Ipv4,
@@ -68,6 +71,7 @@ impl Category {
             Category::CnResidentId => "cn_resident_id",
             Category::CnCreditCode => "cn_credit_code",
             Category::UsSsn => "us_ssn",
+            Category::Passport => "passport",
             Category::PaymentCard => "payment_card",
             Category::Iban => "iban",
             Category::Ipv4 => "ipv4",
@@ -100,7 +104,7 @@ impl Category {
     pub fn default_class(&self) -> &'static str {
         if self.is_secret() {
             "secret"
-        } else if self.is_checksummed() || *self == Category::UsSsn {
+        } else if self.is_checksummed() || matches!(self, Category::UsSsn | Category::Passport) {
             "restricted"
         } else {
             "confidential"
@@ -176,6 +180,7 @@ impl Category {
             Category::PrivateKey => 16,
             Category::Jwt => 17,
             Category::Credential => 18,
+            Category::Passport => 19,
             Category::Custom(_) => return 0,
         };
         1 << index
@@ -221,7 +226,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(BUILTIN_CATEGORIES.len(), 19);
+        assert_eq!(BUILTIN_CATEGORIES.len(), 20);
         let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
@@ -229,7 +234,7 @@ mod tests {
             assert_eq!(bits & c.bit(), 0, "{c}");
             bits |= c.bit();
         }
-        assert_eq!(bits.count_ones(), 19);
+        assert_eq!(bits.count_ones(), 20);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());
@@ -245,6 +250,7 @@ mod tests {
             ("cn_resident_id", "restricted"),
             ("cn_credit_code", "restricted"),
             ("us_ssn", "restricted"),
+            ("passport", "restricted"),
             ("payment_card", "restricted"),
             ("iban", "restricted"),
             ("openai_key", "secret"),

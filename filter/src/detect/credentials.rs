@@ -191,18 +191,18 @@ const NOT_VALUES: &[&[u8]] = &[
     b"uint64",
 ];
 
-/// What a JSON key names, when it names a credential: its string value is
-/// then one (`{"password": "..."}` in a tool call's arguments), with no `:` or
-/// `=` in any text for the text detector to find.
+/// A JSON key that names a credential: its string value is then one
+/// (`{"password": "..."}` in a tool call's arguments), with no `:` or `=` in
+/// any text for the text detector to find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Named(Kind);
+pub(crate) struct CredentialKey(Kind);
 
-impl Named {
+impl CredentialKey {
     /// `Some` for a key such as `password`, `client_secret`, `x-api-key`.
-    pub fn key(key: &str) -> Option<Named> {
+    pub(crate) fn of(key: &str) -> Option<CredentialKey> {
         let key = key.as_bytes();
         let kind = kind_of_name(key).or_else(|| chinese_name_ending(key).map(|(_, k)| k))?;
-        Some(Named(kind))
+        Some(CredentialKey(kind))
     }
 
     /// The span of the credential in `value`, the whole string held by a key

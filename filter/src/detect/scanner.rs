@@ -3,10 +3,10 @@
 
 use super::bytes::{at, before, class, is, run_end, ALNUM, ALPHA, DIGIT, HEX, TRIGGER_BYTES};
 use super::category::{Category, Enabled};
-use super::credentials::Named;
 use super::custom::{Dictionaries, Pattern};
+use super::named::Named;
 use super::normalize::Normalized;
-use super::{credentials, email, ids, ipv6, numbers, secrets};
+use super::{credentials, documents, email, ids, ipv6, numbers, secrets};
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
 
@@ -104,10 +104,12 @@ impl Scanner {
     }
 
     /// Appends the findings in `text`, the whole string held by a JSON key
-    /// that names a credential: the credential, unless the string is a
-    /// secret of a known shape (`{"api_key": "sk-..."}`) or a reference.
+    /// that names a credential or a document's number: that, unless the
+    /// string is a secret of a known shape (`{"api_key": "sk-..."}`), a
+    /// reference, or not shaped like a document's number.
     pub fn scan_named(&self, named: Named, text: &str, out: &mut Vec<Finding>) {
-        if !self.enabled.has(&Category::Credential) {
+        let category = named.category();
+        if !self.enabled.has(&category) {
             return self.scan(text, out);
         }
         let from = out.len();
@@ -126,7 +128,7 @@ impl Scanner {
             out.push(Finding {
                 start,
                 end,
-                category: Category::Credential,
+                category,
             });
         }
     }
@@ -154,6 +156,16 @@ impl Scanner {
                     .flatten();
                 if let Some((start, end)) = stated {
                     out.push((start, end, Category::Credential));
+                    i = end.max(i + 1);
+                    continue;
+                }
+                // `passport no. E12345678`: a number after a document's name.
+                let document = on
+                    .has(&Category::Passport)
+                    .then(|| documents::document_number(t, i))
+                    .flatten();
+                if let Some((start, end)) = document {
+                    out.push((start, end, Category::Passport));
                     i = end.max(i + 1);
                     continue;
                 }

@@ -502,3 +502,33 @@ fn a_number_under_a_credential_s_name_does_not_cross() {
         "{sent}"
     );
 }
+
+#[test]
+fn a_document_number_under_its_key_does_not_cross() {
+    let e = engine("");
+    // In a tool call's arguments, the number stands alone in its string:
+    // only the key says what it is.
+    let args = serde_json::json!({
+        "traveller": {"passport_no": "E73920518", "passportNumber": 912345678,
+                      "passport_country": "CN", "passport_expiry": "2030-05-12"},
+        "permit": {"港澳通行证号码": "C12345678"},
+        "booking": "E55501234"
+    });
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
+              "function": {"name": "book", "arguments": args.to_string()}}]},
+            {"role": "user", "content": "book it"}
+        ],
+        "metadata": {"passport": "G48151623"}
+    });
+    let sent = forwarded_chat(&e, &body);
+    for gone in ["E73920518", "912345678", "C12345678", "G48151623"] {
+        assert!(!sent.contains(gone), "{gone} crossed: {sent}");
+    }
+    for kept in ["E55501234", r#"\"passport_country\":\"CN\""#, "2030-05-12"] {
+        assert!(sent.contains(kept), "{kept} missing: {sent}");
+    }
+    assert!(sent.contains(r#""passport":"[PASSPORT_"#), "{sent}");
+}

@@ -46,6 +46,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ("hex_and_base64", "checksum", "校验和"),
     ("plus_and_signs", "note", "备注"),
     ("credential_reference", "database login", "数据库登录信息"),
+    ("passport_reference", "passport renewal fee", "护照加急费"),
 ];
 
 fn neg(plain: String) -> Value {
@@ -485,6 +486,14 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 "mysql -h db{} -u app -p orders (it asks for the password); mkdir -p backup",
                 rng.range(1, 9)
             )),
+        },
+        // Shaped like a passport number, but no document's name stands right
+        // before it: the noun says "fee", or other words come between.
+        "passport_reference" => match rng.below(4) {
+            0 => neg(format!("E{}", rng.digits(8))),
+            1 => neg(format!("booking CA{}", rng.digits(7))),
+            2 => neg(format!("passport photo, order {}", rng.digits(9))),
+            _ => neg(format!("护照有效期至{}年", rng.range(2026, 2036))),
         },
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);

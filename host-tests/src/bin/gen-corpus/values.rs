@@ -11,6 +11,7 @@ pub const CATEGORIES: &[&str] = &[
     "cn_resident_id",
     "cn_credit_code",
     "us_ssn",
+    "passport",
     "payment_card",
     "iban",
     "ipv4",
@@ -65,6 +66,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "cn_resident_id" => resident_id(rng),
         "cn_credit_code" => credit_code(rng),
         "us_ssn" => ssn(rng),
+        "passport" => passport(rng),
         "payment_card" => card(rng),
         "iban" => iban(rng),
         "ipv4" => ipv4(rng),
@@ -274,6 +276,56 @@ fn ssn(rng: &mut Rng) -> Value {
         return v;
     }
     Value::new(dashed, digits).separated(spaced)
+}
+
+/// A passport or permit number of one of the common shapes, after the
+/// document's name (alone it means nothing).
+fn passport(rng: &mut Rng) -> Value {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let number = match rng.below(8) {
+        // China: E and eight digits, or E, a letter and seven; the Hong Kong
+        // and Macau permit, C likewise; the home-return permit.
+        0 => format!("{}{}", rng.pick(&["E", "G", "C", "H"]), rng.digits(8)),
+        1 => format!(
+            "{}{}{}",
+            rng.pick(&["E", "C"]),
+            rng.string(LETTERS, 1),
+            rng.digits(7)
+        ),
+        2 => format!("H{}", rng.digits(10)),
+        // United States, United Kingdom: nine digits.
+        3 => format!("{}{}", rng.range(1, 9), rng.digits(8)),
+        // Germany: C and eight of digits and letters, here two letters.
+        4 => {
+            format!(
+                "C{}{}{}{}",
+                rng.digits(2),
+                rng.string(b"CFGHJKLMNPRTVWXYZ", 1),
+                rng.digits(3),
+                rng.string(b"CFGHJKLMNPRTVWXYZ", 1)
+            ) + &rng.digits(1)
+        }
+        // Japan, India, France.
+        5 => format!("{}{}", rng.string(LETTERS, 2), rng.digits(7)),
+        6 => format!("{}{}", rng.string(LETTERS, 1), rng.digits(7)),
+        _ => format!(
+            "{}{}{}",
+            rng.digits(2),
+            rng.string(LETTERS, 2),
+            rng.digits(5)
+        ),
+    };
+    let mut v = Value::new(number.clone(), number);
+    v.context = Some(*rng.pick(&[
+        "passport",
+        "Passport No.",
+        "passport number",
+        "护照号码",
+        "护照",
+        "港澳通行证",
+        "回乡证号码",
+    ]));
+    v
 }
 
 /// A card of one of the brands, completed with its Luhn digit.

@@ -1,0 +1,46 @@
+//! What a JSON key names, when the whole string or number it holds is
+//! sensitive as such: `{"password": "..."}`, `{"card_pin": 4829}`,
+//! `{"passport_no": "E12345678"}` in a tool call's arguments or a tool-use
+//! block's input, where no `:`, `=` or name stands in any text for the text
+//! detectors to find.
+
+use super::category::Category;
+use super::credentials::CredentialKey;
+use super::documents;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named(Held);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Credential(CredentialKey),
+    DocumentNumber,
+}
+
+impl Named {
+    /// `Some` for a key such as `password`, `client_secret`, `x-api-key`,
+    /// `passport_no`, `passportNumber`, `护照号码`.
+    pub fn key(key: &str) -> Option<Named> {
+        if let Some(credential) = CredentialKey::of(key) {
+            return Some(Named(Held::Credential(credential)));
+        }
+        documents::is_document_key(key).then_some(Named(Held::DocumentNumber))
+    }
+
+    /// The category of what the key holds.
+    pub(crate) fn category(self) -> Category {
+        match self.0 {
+            Held::Credential(_) => Category::Credential,
+            Held::DocumentNumber => Category::Passport,
+        }
+    }
+
+    /// The span of the sensitive value in `value`, the whole (normalised)
+    /// string the key holds, when it is one.
+    pub(crate) fn value_span(self, value: &[u8]) -> Option<(usize, usize)> {
+        match self.0 {
+            Held::Credential(key) => key.value_span(value),
+            Held::DocumentNumber => documents::is_number(value).then_some((0, value.len())),
+        }
+    }
+}
