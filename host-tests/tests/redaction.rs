@@ -351,6 +351,7 @@ fn every_category() -> Vec<(&'static str, String, String)> {
         ("cn_credit_code", credit_code("91350100M000100Y4"), "code {}"),
         ("us_ssn", "287-65-4321".into(), "SSN {}"),
         ("passport", "E73920518".into(), "护照号码：{}"),
+        ("national_id", "A123456(3)".into(), "HKID {}"),
         ("payment_card", luhn_card("4", 16), "card {}"),
         ("iban", iban("DE", "370400440532013000"), "IBAN {}"),
         ("ipv4", "198.51.100.77".into(), "host {} down"),

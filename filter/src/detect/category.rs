@@ -16,6 +16,8 @@ pub enum Category {
     UsSsn,
     /// A passport or travel-permit number, after the document's name.
     Passport,
+    /// A Hong Kong, Taiwan or Singapore identity number, by its check character.
+    NationalId,
     PaymentCard,
     Iban,
     Ipv4,
@@ -42,6 +44,7 @@ pub const BUILTIN_CATEGORIES: &[Category] = &[
     Category::CnCreditCode,
     Category::UsSsn,
     Category::Passport,
+    Category::NationalId,
     Category::PaymentCard,
     Category::Iban,
     Category::Ipv4,
@@ -72,6 +75,7 @@ impl Category {
             Category::CnCreditCode => "cn_credit_code",
             Category::UsSsn => "us_ssn",
             Category::Passport => "passport",
+            Category::NationalId => "national_id",
             Category::PaymentCard => "payment_card",
             Category::Iban => "iban",
             Category::Ipv4 => "ipv4",
@@ -136,6 +140,7 @@ impl Category {
             self,
             Category::CnResidentId
                 | Category::CnCreditCode
+                | Category::NationalId
                 | Category::PaymentCard
                 | Category::Iban
         )
@@ -181,6 +186,7 @@ impl Category {
             Category::Jwt => 17,
             Category::Credential => 18,
             Category::Passport => 19,
+            Category::NationalId => 20,
             Category::Custom(_) => return 0,
         };
         1 << index
@@ -226,7 +232,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(BUILTIN_CATEGORIES.len(), 20);
+        assert_eq!(BUILTIN_CATEGORIES.len(), 21);
         let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
@@ -234,7 +240,7 @@ mod tests {
             assert_eq!(bits & c.bit(), 0, "{c}");
             bits |= c.bit();
         }
-        assert_eq!(bits.count_ones(), 20);
+        assert_eq!(bits.count_ones(), 21);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());
@@ -251,6 +257,7 @@ mod tests {
             ("cn_credit_code", "restricted"),
             ("us_ssn", "restricted"),
             ("passport", "restricted"),
+            ("national_id", "restricted"),
             ("payment_card", "restricted"),
             ("iban", "restricted"),
             ("openai_key", "secret"),

@@ -13,7 +13,10 @@
 //! - The built-in detectors are hand-written byte scanners driven from one pass
 //!   over the normalised text (`scanner`). A quick loop skips to the next byte
 //!   that can start something: a digit starts the number parser (`numbers`) or,
-//!   inside a word, the IBAN and credit-code checks (`ids`); `@` the e-mail
+//!   inside a word, the IBAN and credit-code checks (`ids`) and the Hong Kong,
+//!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
+//!   document's name right before the digit's word makes it a passport number
+//!   (`documents`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
@@ -49,6 +52,7 @@ mod email;
 mod ids;
 mod ipv6;
 mod named;
+mod national_ids;
 mod normalize;
 mod numbers;
 mod numerals;

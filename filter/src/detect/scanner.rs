@@ -6,7 +6,7 @@ use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
-use super::{credentials, documents, email, ids, ipv6, numbers, secrets};
+use super::{credentials, documents, email, ids, ipv6, national_ids, numbers, secrets};
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
 
@@ -299,7 +299,8 @@ impl Scanner {
     }
 
     /// A word of letters and digits from `start` to `end`: an IBAN (which may go
-    /// on past spaces) or a credit code.
+    /// on past spaces), a credit code or a national identity number (which may
+    /// go on to its bracketed check character).
     fn mixed_word(&self, t: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) -> usize {
         let on = self.enabled;
         if on.has(&Category::Iban) {
@@ -310,6 +311,13 @@ impl Scanner {
         }
         if on.has(&Category::CnCreditCode) && ids::credit_code(t, start, end) {
             out.push((start, end, Category::CnCreditCode));
+            return end;
+        }
+        if on.has(&Category::NationalId) {
+            if let Some(e) = national_ids::national_id(t, start, end) {
+                out.push((start, e, Category::NationalId));
+                return e;
+            }
         }
         end
     }

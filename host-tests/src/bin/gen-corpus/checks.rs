@@ -137,6 +137,57 @@ pub fn digits_are_valid_identifier(digits: &str) -> bool {
     mobile || card_valid(digits) || eighteen
 }
 
+/// The check character of a Hong Kong identity card: `head` is one or two
+/// capital letters, `digits` six digits.
+pub fn hkid_check(head: &str, digits: &str) -> char {
+    let value = |c: char| c as u32 - 'A' as u32 + 10;
+    let letters: Vec<char> = head.chars().collect();
+    let mut sum = match letters.as_slice() {
+        [l] => 36 * 9 + value(*l) * 8,
+        [a, b] => value(*a) * 9 + value(*b) * 8,
+        _ => panic!("an HKID starts with one or two letters"),
+    };
+    for (d, w) in digits.chars().zip((2..=7).rev()) {
+        sum += d.to_digit(10).unwrap() * w;
+    }
+    match (11 - sum % 11) % 11 {
+        10 => 'A',
+        c => char::from_digit(c, 10).unwrap(),
+    }
+}
+
+/// The check digit of a Taiwan ID: `first9` is the letter and eight digits.
+pub fn taiwan_id_check(first9: &str) -> char {
+    const CODES: [u32; 26] = [
+        10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32,
+        30, 31, 33,
+    ];
+    let mut chars = first9.chars();
+    let code = CODES[(chars.next().unwrap() as u8 - b'A') as usize];
+    let mut sum = code / 10 + code % 10 * 9;
+    for (d, w) in chars.zip((1..=8).rev()) {
+        sum += d.to_digit(10).unwrap() * w;
+    }
+    char::from_digit((10 - sum % 10) % 10, 10).unwrap()
+}
+
+/// The check letter of a Singapore NRIC or FIN: `series` is `S`, `T`, `F`
+/// or `G`, `digits` seven digits.
+pub fn nric_check(series: char, digits: &str) -> char {
+    let letters = match series {
+        'S' | 'T' => "JZIHGFEDCBA",
+        _ => "XWUTRQPNMLK",
+    };
+    let offset = if matches!(series, 'T' | 'G') { 4 } else { 0 };
+    let sum: u32 = digits
+        .chars()
+        .zip([2, 7, 6, 5, 4, 3, 2])
+        .map(|(d, w)| d.to_digit(10).unwrap() * w)
+        .sum::<u32>()
+        + offset;
+    letters.chars().nth((sum % 11) as usize).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

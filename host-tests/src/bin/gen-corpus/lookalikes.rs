@@ -47,6 +47,11 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ("plus_and_signs", "note", "备注"),
     ("credential_reference", "database login", "数据库登录信息"),
     ("passport_reference", "passport renewal fee", "护照加急费"),
+    (
+        "invalid_national_id",
+        "member code (fails its check)",
+        "会员编码（校验失败）",
+    ),
 ];
 
 fn neg(plain: String) -> Value {
@@ -495,6 +500,29 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
             2 => neg(format!("passport photo, order {}", rng.digits(9))),
             _ => neg(format!("护照有效期至{}年", rng.range(2026, 2036))),
         },
+        // A national identity number with its check character changed, or a
+        // Hong Kong one without its brackets (any product code).
+        "invalid_national_id" => {
+            let id = crate::values::national_id(rng).plain;
+            match id.find('(') {
+                Some(_) if rng.chance(1, 2) => neg(id.replace(['(', ')'], "")),
+                Some(open) => {
+                    let check = id.as_bytes()[open + 1];
+                    let other = if check == b'A' { '0' } else { (b'0' + (check - b'0' + 1) % 10) as char };
+                    neg(format!("{}({other})", &id[..open]))
+                }
+                None => {
+                    let (body, last) = id.split_at(id.len() - 1);
+                    let last = last.as_bytes()[0];
+                    let other = if last.is_ascii_digit() {
+                        (b'0' + (last - b'0' + 1) % 10) as char
+                    } else {
+                        (b'A' + (last - b'A' + 1) % 26) as char
+                    };
+                    neg(format!("{body}{other}"))
+                }
+            }
+        }
         "pem_public" => {
             let kind = rng.pick(&["CERTIFICATE", "PUBLIC KEY", "CERTIFICATE REQUEST"]);
             neg(format!(

@@ -12,6 +12,7 @@ pub const CATEGORIES: &[&str] = &[
     "cn_credit_code",
     "us_ssn",
     "passport",
+    "national_id",
     "payment_card",
     "iban",
     "ipv4",
@@ -67,6 +68,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "cn_credit_code" => credit_code(rng),
         "us_ssn" => ssn(rng),
         "passport" => passport(rng),
+        "national_id" => national_id(rng),
         "payment_card" => card(rng),
         "iban" => iban(rng),
         "ipv4" => ipv4(rng),
@@ -326,6 +328,37 @@ fn passport(rng: &mut Rng) -> Value {
         "回乡证号码",
     ]));
     v
+}
+
+/// A Hong Kong identity card (as printed, the check in brackets), a Taiwan
+/// ID or a Singapore NRIC or FIN, with its check character.
+pub fn national_id(rng: &mut Rng) -> Value {
+    let id = match rng.below(3) {
+        0 => {
+            let letters = *rng.pick(&[1, 1, 2]);
+            let head = rng.string(UPPER, letters);
+            let digits = rng.digits(6);
+            let check = checks::hkid_check(&head, &digits);
+            format!("{head}{digits}({check})")
+        }
+        1 => {
+            let first9 = format!(
+                "{}{}{}",
+                rng.string(UPPER, 1),
+                rng.pick(&["1", "2", "1", "2", "8", "9"]),
+                rng.digits(7)
+            );
+            let check = checks::taiwan_id_check(&first9);
+            format!("{first9}{check}")
+        }
+        _ => {
+            let series = *rng.pick(&['S', 'T', 'F', 'G']);
+            let digits = rng.digits(7);
+            let check = checks::nric_check(series, &digits);
+            format!("{series}{digits}{check}")
+        }
+    };
+    Value::new(id.clone(), id)
 }
 
 /// A card of one of the brands, completed with its Luhn digit.
