@@ -90,10 +90,11 @@ pub(crate) fn is_number(word: &[u8]) -> bool {
         && word.iter().all(u8::is_ascii_alphanumeric)
 }
 
-/// Whether a JSON key names a document's number: it holds a document's name
-/// (`passport`, `passportNumber`, `passport_no`, `护照号码`, `港澳通行证号`).
-/// A key that says more (`passport_expiry`, `passport_country`) names no
-/// number, and its value would not be shaped like one either.
+/// Whether a JSON key may name a document's number: it holds a document's
+/// name (`passport`, `passportNumber`, `passport_no`, `护照号码`,
+/// `港澳通行证号`). A key that says more (`passport_expiry`,
+/// `passport_country`) passes too; its value (`2030-05-12`, `CN`), not shaped
+/// like a number ([`is_number`]), then stays.
 pub(crate) fn is_document_key(key: &str) -> bool {
     let key = key.as_bytes();
     let has = |name: &[u8]| {

@@ -361,11 +361,28 @@ fn pair_aws_secrets(t: &[u8], found: &mut Vec<Candidate>) {
             }
         }
     }
-    if !pairs.is_empty() {
-        found.retain(|&(start, end, ref category)| {
-            *category != Category::Credential || !pairs.iter().any(|&(s, e)| s <= start && end <= e)
-        });
+    if pairs.is_empty() {
+        return;
     }
+    // Whether some pair holds a span: among the pairs that start at or
+    // before it, the furthest end reaches its end. Sorted once and searched,
+    // so that a text of many pairs and credentials stays linear-logarithmic.
+    pairs.sort_unstable();
+    let mut furthest = 0;
+    for pair in &mut pairs {
+        furthest = furthest.max(pair.1);
+        pair.1 = furthest;
+    }
+    found.retain(|&(start, end, ref category)| {
+        if *category != Category::Credential {
+            return true;
+        }
+        let before = pairs.partition_point(|&(s, _)| s <= start);
+        before
+            .checked_sub(1)
+            .and_then(|k| pairs.get(k))
+            .is_none_or(|&(_, reach)| reach < end)
+    });
 }
 
 /// The next position from `i` on where a detector may start. Most text has

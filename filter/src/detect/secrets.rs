@@ -410,6 +410,14 @@ mod tests {
                 secret,
             ),
         ];
+        // Many pairs, each read as one credential's value: each gives way.
+        let many = format!("客户说我的AWS访问密钥是{id}:{secret}请帮忙。").repeat(40);
+        let found = find(&many);
+        assert_eq!(found.len(), 80, "{found:?}");
+        assert!(
+            found.iter().all(|(c, _)| c == "aws_access_key"),
+            "{found:?}"
+        );
         // After a credential's name, whose value is the ID alone; a
         // zero-width character inside the secret does not hide it.
         let found = find(&format!(

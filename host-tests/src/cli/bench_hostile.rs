@@ -67,6 +67,15 @@ fn bodies() -> Vec<(&'static str, Body)> {
                 n,
             ))
         }),
+        // Each number reads back to a document's name past fillers and marks;
+        // each AWS key ID looks for its secret; key IDs joined by `/` share
+        // one long run; none of it is taken but the pairs.
+        ("document names, IDs and AWS pairs", |n| {
+            chat(&sized(
+                "passport photo no. 123456 护照有效期号码为 2030051 A123456(4) AKIAIOSFODNN7EXAMPLE/AKIAIOSFODNN7EXAMPLE/x 密钥是AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ",
+                n,
+            ))
+        }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),
