@@ -6,25 +6,30 @@
 //! it is any code; after its name (`passport no. E12345678`, `护照号码：
 //! E12345678`, `港澳通行证 C12345678`, `Reisepass C01X00T47`) it is the key to
 //! a person's identity. So the scanner asks here at the first digit of a word,
-//! and a number counts only when one of [`NAMES`], then perhaps a few filler
+//! and a number counts only when one of [`NAMES`] or [`CJK_NAMES`], then perhaps a few filler
 //! words and marks (`number`, `no.`, `#`, `:`, `is`, `号码`, `为`), stands right
 //! before it.
 
 use super::bytes::{at, before, is, run_end, ALNUM, ALPHA, DIGIT};
 
-/// Names of the documents, in ASCII (any case) and in Chinese, Japanese and
-/// Korean: passports, the mainland's permits for Hong Kong, Macau and Taiwan,
-/// the home-return and Taiwan compatriot permits, travel documents.
-const NAMES: &[&str] = &[
-    "passport",
-    "passports",
-    "passnummer",
-    "reisepass",
-    "reisepassnummer",
-    "passeport",
-    "pasaporte",
-    "passaporto",
-    "paspoort",
+/// Names of the documents in ASCII (any case): passports in English, German,
+/// French, Spanish, Italian and Dutch.
+const NAMES: &[&[u8]] = &[
+    b"passport",
+    b"passports",
+    b"passnummer",
+    b"reisepass",
+    b"reisepassnummer",
+    b"passeport",
+    b"pasaporte",
+    b"passaporto",
+    b"paspoort",
+];
+
+/// Names of the documents in Chinese, Japanese and Korean: passports, the
+/// mainland's permits for Hong Kong, Macau and Taiwan, the home-return and
+/// Taiwan compatriot permits, travel documents.
+const CJK_NAMES: &[&str] = &[
     "护照",
     "護照",
     "通行证",
@@ -40,7 +45,9 @@ const NAMES: &[&str] = &[
 ];
 
 /// Words that may stand between a name and its number (any case).
-const FILLER_WORDS: &[&str] = &["no", "nr", "num", "number", "id", "is", "was", "of", "my"];
+const FILLER_WORDS: &[&[u8]] = &[
+    b"no", b"nr", b"num", b"number", b"id", b"is", b"was", b"of", b"my",
+];
 
 /// Marks and Chinese, Japanese and Korean words that may stand between a name
 /// and its number: `号码`, `番号`, `번호`, `为`, `是`.
@@ -70,14 +77,16 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize)> 
         }
         start -= 1;
     }
-    if is(t, start.wrapping_sub(1), DIGIT) {
+    // The name first: most numbers have none before them, and a long run of
+    // digits is then not read twice (here and by the number parser).
+    if is(t, start.wrapping_sub(1), DIGIT) || !named_before(t, start) {
         return None;
     }
     let end = run_end(t, digit, ALNUM);
     let fits = is_number(t.get(start..end)?)
         // `passport no. 123456.78`, `E1234567-2`: part of something longer.
         && !(matches!(at(t, end), b'.' | b'-' | b'/') && is(t, end + 1, ALNUM));
-    (fits && named_before(t, start)).then_some((start, end))
+    fits.then_some((start, end))
 }
 
 /// Whether `word` is shaped like a document's number: six to twelve ASCII
@@ -103,10 +112,10 @@ pub(crate) fn is_document_key(key: &str) -> bool {
     };
     // Every key of a JSON body comes here: an ASCII key without `pas`, the
     // start of every ASCII name, is refused after one look.
-    if key.is_ascii() && !has(b"pas") {
-        return false;
+    if key.is_ascii() {
+        return has(b"pas") && NAMES.iter().any(|name| has(name));
     }
-    NAMES.iter().any(|name| has(name.as_bytes()))
+    NAMES.iter().any(|name| has(name)) || CJK_NAMES.iter().any(|name| has(name.as_bytes()))
 }
 
 /// Whether a document's name ends before `start`, perhaps followed by filler
@@ -123,11 +132,7 @@ fn named_before(t: &[u8], start: usize) -> bool {
             let head = t.get(..end).unwrap_or_default();
             match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
                 Some(mark) => end -= mark.len(),
-                None => {
-                    return NAMES
-                        .iter()
-                        .any(|n| !n.is_ascii() && head.ends_with(n.as_bytes()))
-                }
+                None => return CJK_NAMES.iter().any(|n| head.ends_with(n.as_bytes())),
             }
         } else if b.is_ascii_alphabetic() {
             let mut word_start = end - 1;
@@ -174,9 +179,8 @@ fn is_separator(b: u8) -> bool {
     )
 }
 
-fn one_of(word: &[u8], list: &[&str]) -> bool {
-    list.iter()
-        .any(|w| w.is_ascii() && word.eq_ignore_ascii_case(w.as_bytes()))
+fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
+    list.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 #[cfg(test)]
