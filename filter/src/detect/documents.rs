@@ -10,7 +10,7 @@
 //! words and marks (`number`, `no.`, `#`, `:`, `is`, `号码`, `为`), stands right
 //! before it.
 
-use super::bytes::{at, before, is, run_end, ALNUM, ALPHA, DIGIT};
+use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
 
 /// Names of the documents in ASCII (any case): passports in English, German,
 /// French, Spanish, Italian and Dutch.
@@ -77,16 +77,20 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize)> 
         }
         start -= 1;
     }
-    // The name first: most numbers have none before them, and a long run of
-    // digits is then not read twice (here and by the number parser).
-    if is(t, start.wrapping_sub(1), DIGIT) || !named_before(t, start) {
+    if is(t, start.wrapping_sub(1), DIGIT) {
         return None;
     }
-    let end = run_end(t, digit, ALNUM);
+    // The shape first, reading no more than a number's length (a long run of
+    // digits is the number parser's to read), then the name: most words with
+    // a digit are too short, and most of the rest have no name before them.
+    let mut end = digit;
+    while end - start <= MAX_LEN && is(t, end, ALNUM) {
+        end += 1;
+    }
     let fits = is_number(t.get(start..end)?)
         // `passport no. 123456.78`, `E1234567-2`: part of something longer.
         && !(matches!(at(t, end), b'.' | b'-' | b'/') && is(t, end + 1, ALNUM));
-    fits.then_some((start, end))
+    (fits && named_before(t, start)).then_some((start, end))
 }
 
 /// Whether `word` is shaped like a document's number: six to twelve ASCII
