@@ -234,6 +234,15 @@ pub(crate) fn load(bytes: &[u8], at: usize) -> Option<Lanes> {
     <&[u8; WIDTH]>::try_from(chunk).ok().map(Lanes::load)
 }
 
+/// The sixteen bytes of `bytes` from `at`, zero past the end.
+#[inline(always)]
+pub(crate) fn load_padded(bytes: &[u8], at: usize) -> Lanes {
+    match load(bytes, at) {
+        Some(lanes) => lanes,
+        None => load_tail(bytes.get(at..).unwrap_or_default()),
+    }
+}
+
 /// Where the first byte of `bytes` at or after `from` that `hit` marks is.
 #[inline(always)]
 pub(crate) fn find(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> Mask) -> Option<usize> {
@@ -253,37 +262,6 @@ pub(crate) fn find(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> Mask) -> Op
     let tail = chunks.remainder();
     let mask = hit(load_tail(tail)).bits() & first_lanes(tail.len());
     (mask != 0).then(|| offset + mask.trailing_zeros() as usize)
-}
-
-/// Where the first match at or after `from` starts of a pattern up to
-/// `reach + 1` bytes long, which may cross from one chunk into the next:
-/// `hit` gives a bit for each lane where the pattern starts and lies wholly
-/// within those sixteen bytes. The chunks overlap by `reach` bytes (a step of
-/// `16 - reach`), so every start is judged once, with its whole pattern in view;
-/// bytes past the end read as zero. `reach` is less than sixteen.
-#[inline(always)]
-pub(crate) fn find_spanning(
-    bytes: &[u8],
-    from: usize,
-    reach: usize,
-    hit: impl Fn(Lanes) -> u16,
-) -> Option<usize> {
-    let step = WIDTH.checked_sub(reach).filter(|s| *s > 0)?;
-    let starts = first_lanes(step);
-    let mut at = from;
-    while at < bytes.len() {
-        let lanes = match load(bytes, at) {
-            Some(lanes) => lanes,
-            None => load_tail(bytes.get(at..).unwrap_or_default()),
-        };
-        let mask = hit(lanes) & starts;
-        if mask != 0 {
-            let found = at + mask.trailing_zeros() as usize;
-            return (found < bytes.len()).then_some(found);
-        }
-        at += step;
-    }
-    None
 }
 
 /// Calls `f` with every chunk of `bytes` in order and the mask of its lanes
@@ -343,40 +321,6 @@ mod tests {
                 assert_eq!(x.within(1, 255).bits() & !valid, 0, "padding is zero");
             });
             assert_eq!(seen, len);
-        }
-    }
-
-    #[test]
-    fn find_spanning_finds_what_a_window_loop_finds() {
-        // A six-byte pattern, as the numeral-pair search uses, and a two-byte one.
-        for pattern in [&b"abcabd"[..], b"xy"] {
-            let reach = pattern.len() - 1;
-            let hit = |x: Lanes| {
-                pattern
-                    .iter()
-                    .enumerate()
-                    .fold(u16::MAX, |bits, (k, &b)| bits & (x.eq(b).bits() >> k))
-            };
-            for len in 0..3 * WIDTH + 3 {
-                for at in (0..len).map(Some).chain([None]) {
-                    let mut bytes = vec![b'a'; len];
-                    if let Some(at) = at {
-                        for (k, &b) in pattern.iter().enumerate() {
-                            if let Some(slot) = bytes.get_mut(at + k) {
-                                *slot = b;
-                            }
-                        }
-                    }
-                    for from in 0..=len + 1 {
-                        let expected = (from..len).find(|&i| bytes[i..].starts_with(pattern));
-                        assert_eq!(
-                            find_spanning(&bytes, from, reach, hit),
-                            expected,
-                            "{pattern:?} {len} {at:?} {from}"
-                        );
-                    }
-                }
-            }
         }
     }
 

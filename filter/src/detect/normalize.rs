@@ -43,15 +43,23 @@ const DIGIT_ZEROS: &[u32] = &[
 /// `Some(3)` for `٣`, `३` or `𝟑`; `None` for ASCII and full-width digits.
 pub fn decimal_digit(c: char) -> Option<u8> {
     let code = u32::from(c);
+    // Chinese and Japanese punctuation, quotes and full-width forms, the
+    // characters the fold search stops at most often, lie outside every run:
+    // they skip the search of the table.
+    if !DIGIT_SPANS.iter().any(|span| span.contains(&code)) {
+        return None;
+    }
     let run = DIGIT_ZEROS.partition_point(|&zero| zero <= code);
     let zero = *DIGIT_ZEROS.get(run.checked_sub(1)?)?;
     u8::try_from(code - zero).ok().filter(|d| *d < 10)
 }
 
+/// The stretches of code points that hold every run of [`DIGIT_ZEROS`] (a test
+/// holds them to the table).
+const DIGIT_SPANS: [std::ops::RangeInclusive<u32>; 3] =
+    [0x660..=0x1C59, 0xA620..=0xABF9, 0x104A0..=0x1FBF9];
+
 fn fold(c: char) -> Fold {
-    if let Some(d) = decimal_digit(c) {
-        return Fold::Ascii(b'0' + d);
-    }
     match c {
         // Full-width ASCII forms: digits, letters, `＠`, `．`, `－` and the rest.
         '\u{FF01}'..='\u{FF5E}' => {
@@ -70,7 +78,8 @@ fn fold(c: char) -> Fold {
         }
         // Hyphens, dashes and minus signs.
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' => Fold::Ascii(b'-'),
-        _ => Fold::Keep,
+        // Other scripts' digits (none lies in the ranges above).
+        _ => decimal_digit(c).map_or(Fold::Keep, |d| Fold::Ascii(b'0' + d)),
     }
 }
 
@@ -408,6 +417,12 @@ mod tests {
         assert_eq!(decimal_digit('5'), None);
         assert_eq!(decimal_digit('a'), None);
         assert_eq!(decimal_digit('\u{66A}'), None);
+        for zero in DIGIT_ZEROS {
+            let (first, last) = (*zero, zero + 9);
+            assert!(DIGIT_SPANS
+                .iter()
+                .any(|s| s.contains(&first) && s.contains(&last)));
+        }
     }
 
     #[test]

@@ -63,26 +63,70 @@ const NUMERAL_LEADS: ByteSet = ByteSet::new(&numeral_bytes(0));
 const NUMERAL_MIDS: ByteSet = ByteSet::new(&numeral_bytes(1));
 const NUMERAL_LASTS: ByteSet = ByteSet::new(&numeral_bytes(2));
 
-/// The lanes where two characters shaped like numerals start, one right after
-/// the other or with one or two joining characters between (`九.一二`,
-/// `壹 (柒`): each byte of each in the set of that byte's place. Few pairs of
-/// Chinese characters pass (the test keeps them out); each found is decoded.
+/// Four bits per lane of sixteen bytes: whether the byte may be a numeral's
+/// first, second or third byte, or a joint.
+#[derive(Clone, Copy, Default)]
+struct Shapes {
+    lead: u32,
+    mid: u32,
+    last: u32,
+    joint: u32,
+}
+
 #[inline(always)]
-fn numeral_pairs(x: Lanes) -> u16 {
-    let one = x.among(&NUMERAL_LEADS).bits()
-        & (x.among(&NUMERAL_MIDS).bits() >> 1)
-        & (x.among(&NUMERAL_LASTS).bits() >> 2);
-    let joint = x.among(&JOINTS).bits();
+fn shapes(x: Lanes) -> Shapes {
+    Shapes {
+        lead: u32::from(x.among(&NUMERAL_LEADS).bits()),
+        mid: u32::from(x.among(&NUMERAL_MIDS).bits()),
+        last: u32::from(x.among(&NUMERAL_LASTS).bits()),
+        joint: u32::from(x.among(&JOINTS).bits()),
+    }
+}
+
+/// The lanes of a chunk (`now`, the next chunk's lanes in `next`) where two
+/// characters shaped like numerals start, one right after the other or with
+/// one or two joining characters between (`九.一二`, `壹 (柒`): each byte of
+/// each in the set of that byte's place. Few pairs of Chinese characters pass
+/// (the test keeps them out); each found is decoded.
+#[inline(always)]
+fn numeral_pairs(now: Shapes, next: Shapes) -> u32 {
+    let both = |a: u32, b: u32| a | b << 16;
+    let (lead, mid, last) = (
+        both(now.lead, next.lead),
+        both(now.mid, next.mid),
+        both(now.last, next.last),
+    );
+    let joint = both(now.joint, next.joint);
+    let one = lead & (mid >> 1) & (last >> 2);
     let after = (one >> 3) | (joint >> 3 & one >> 4) | (joint >> 3 & joint >> 4 & one >> 5);
-    one & after
+    one & after & 0xFFFF
 }
 
 /// The ASCII characters that join a number's groups.
 pub(super) const JOINTS: ByteSet = ByteSet::new(b" -.()");
 
-/// Where the next two numeral-shaped characters start, from `from` on.
+/// Where the next two numeral-shaped characters start, from `from` on. Each
+/// chunk's byte tests are made once and kept for the chunk before it, which
+/// needs the first seven bytes of the next to judge its last starts (a pair
+/// with joints is up to eight bytes long); bytes past the end read as zero.
 pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
-    chunks::find_spanning(bytes, from, 7, numeral_pairs)
+    let mut at = from;
+    let mut now = shapes(chunks::load_padded(bytes, at));
+    while at < bytes.len() {
+        let next = at + chunks::WIDTH;
+        let after = if next < bytes.len() {
+            shapes(chunks::load_padded(bytes, next))
+        } else {
+            Shapes::default()
+        };
+        let mask = numeral_pairs(now, after);
+        if mask != 0 {
+            let found = at + mask.trailing_zeros() as usize;
+            return (found < bytes.len()).then_some(found);
+        }
+        (at, now) = (next, after);
+    }
+    None
 }
 
 /// How many numerals stand in a row from byte `at` of `text`, and where they end.
@@ -114,6 +158,40 @@ mod tests {
                         .collect();
                     assert!(stops.contains(&at), "{text} {stops:?}");
                 }
+            }
+        }
+    }
+
+    /// The search's definition, a byte at a time: bytes past the end are zero.
+    fn pair_at(bytes: &[u8], p: usize) -> bool {
+        let b = |k: usize| bytes.get(p + k).copied().unwrap_or(0);
+        let one = |k: usize| {
+            NUMERAL_LEADS.has(b(k)) && NUMERAL_MIDS.has(b(k + 1)) && NUMERAL_LASTS.has(b(k + 2))
+        };
+        let joint = |k: usize| JOINTS.has(b(k));
+        one(0) && (one(3) || joint(3) && one(4) || joint(3) && joint(4) && one(5))
+    }
+
+    #[test]
+    fn the_search_stops_where_the_byte_definition_does() {
+        // Random texts of numerals, a look-alike, joints and ASCII, across
+        // chunk edges, from every start.
+        let pieces = ["一", "三", "〇", "捌", "中", " ", "(", "-", "a", "7"];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..400 {
+            let mut text = String::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            for k in 0..len {
+                let pick = (seed >> (k % 50)) as usize ^ (k * 7);
+                text.push_str(pieces[pick % pieces.len()]);
+            }
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() + 1 {
+                let expected = (from..bytes.len()).find(|&p| pair_at(bytes, p));
+                assert_eq!(next_numeral_pair(bytes, from), expected, "{text:?} {from}");
             }
         }
     }

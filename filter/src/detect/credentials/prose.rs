@@ -195,8 +195,14 @@ pub(crate) fn stated_credential(
     let end = without_full_stop(t, start, run_end);
     let value = t.get(start..end)?;
     let quoted = matches!(before(t, start), b'"' | b'\'');
-    if end - start < MIN_PIN
-        || looked_up(value, quoted)
+    if end - start < MIN_PIN {
+        return None;
+    }
+    // The name first: in prose most words with a digit have none before
+    // them, told in a few bytes, while the value's own tests read it whole.
+    let lead = if quoted { start - 1 } else { start };
+    let stated = named_before(t, lead).or_else(|| named_before_in_chinese(t, lead))?;
+    if looked_up(value, quoted)
         || value.windows(3).any(|w| w == b"://")
         || version(value)
         || setting(value)
@@ -204,8 +210,6 @@ pub(crate) fn stated_credential(
     {
         return None;
     }
-    let lead = if quoted { start - 1 } else { start };
-    let stated = named_before(t, lead).or_else(|| named_before_in_chinese(t, lead))?;
     let fits = match stated {
         Stated::Password => value.len() >= MIN_STATED,
         // A key or token is made by a machine: letters and digits, eight or more.
