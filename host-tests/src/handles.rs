@@ -273,6 +273,14 @@ impl Stream {
         self.read(|s| s.upstream.clone()).flatten()
     }
 
+    /// Whether the whole request crossed to the upstream: what
+    /// [`Stream::upstream`] tells, without copying the body (benchmarks time
+    /// the filter, not the harness's copies).
+    pub fn crossed(&self) -> bool {
+        self.read(|s| s.upstream.as_ref().is_some_and(|u| u.complete))
+            .unwrap_or(false)
+    }
+
     /// What the client received so far.
     pub fn client(&self) -> Client {
         self.read(|s| s.client.clone()).unwrap_or_default()

@@ -470,8 +470,30 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
     (!NOT_NAMES.iter().any(|w| ends_as(name, w))).then_some(kind)
 }
 
+/// The last bytes of the endings of [`NAMES`], a bit each.
+const LAST_BYTES: u128 = last_bytes();
+
+// Evaluated at compile time, where an index out of range is a build error.
+#[allow(clippy::indexing_slicing)]
+const fn last_bytes() -> u128 {
+    let mut bits = 0u128;
+    let mut i = 0;
+    while i < NAMES.len() {
+        let ending = NAMES[i].0;
+        bits |= 1 << (ending[ending.len() - 1] & 0x7F);
+        i += 1;
+    }
+    bits
+}
+
 /// The kind [`NAMES`] give a name by its ending.
 fn ending_kind(name: &[u8]) -> Option<Kind> {
+    // Most words end in a byte no name ends in: they are told at once.
+    let last = name.iter().rev().find(|&&b| !is_separator(b))?;
+    let last = last.to_ascii_lowercase();
+    if last > 0x7F || LAST_BYTES & 1 << last == 0 {
+        return None;
+    }
     NAMES.iter().find_map(|&(ending, kind, stands)| {
         let mut rest = name;
         for &want in ending.iter().rev() {

@@ -111,9 +111,18 @@ pub(super) const JOINTS: ByteSet = ByteSet::new(b" -.()");
 /// with joints is up to eight bytes long); bytes past the end read as zero.
 pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
-    let mut now = shapes(chunks::load_padded(bytes, at));
+    // The shapes of the chunk at `at`, when the chunk before worked them out.
+    let mut known: Option<Shapes> = None;
     while at < bytes.len() {
         let next = at + chunks::WIDTH;
+        let lanes = chunks::load_padded(bytes, at);
+        // A chunk where no numeral can start (ASCII text, most of all) is
+        // passed with one test.
+        if known.is_none() && lanes.within(0xE3, 0xE9).bits() == 0 {
+            at = next;
+            continue;
+        }
+        let now = known.unwrap_or_else(|| shapes(lanes));
         let after = if next < bytes.len() {
             shapes(chunks::load_padded(bytes, next))
         } else {
@@ -124,7 +133,7 @@ pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
             let found = at + mask.trailing_zeros() as usize;
             return (found < bytes.len()).then_some(found);
         }
-        (at, now) = (next, after);
+        (at, known) = (next, Some(after));
     }
     None
 }
@@ -173,10 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn every_numeral_starts_with_a_byte_in_the_quick_test_s_range() {
+        // The search passes chunks without a byte in 0xE3..=0xE9.
+        for b in 0..=255u8 {
+            assert_eq!(NUMERAL_LEADS.has(b), (0xE3..=0xE9).contains(&b), "{b:#x}");
+        }
+    }
+
+    #[test]
     fn the_search_stops_where_the_byte_definition_does() {
         // Random texts of numerals, a look-alike, joints and ASCII, across
         // chunk edges, from every start.
-        let pieces = ["一", "三", "〇", "捌", "中", " ", "(", "-", "a", "7"];
+        let pieces = [
+            "一",
+            "三",
+            "〇",
+            "捌",
+            "中",
+            " ",
+            "(",
+            "-",
+            "a",
+            "7",
+            "sixteen  ascii  ",
+        ];
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..400 {
             let mut text = String::new();

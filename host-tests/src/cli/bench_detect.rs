@@ -309,7 +309,7 @@ pub(super) fn send(worker: &Worker, body: &[u8]) -> bool {
     for (i, chunk) in split(body, parts).iter().enumerate() {
         stream.request_body(chunk, i + 1 == parts);
     }
-    let crossed = stream.upstream().is_some_and(|u| u.complete);
+    let crossed = stream.crossed();
     stream.finish();
     crossed
 }

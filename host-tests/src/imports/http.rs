@@ -128,28 +128,31 @@ pub(super) fn get_map_size(c: &mut Ctx<'_>, kind: i32, ret: i32) -> Result<(), F
     write_u32(c, ret, size as u32)
 }
 
-/// The bytes of a buffer as Envoy's `getBuffer` sees them; None: NotFound.
-fn buffer(st: &VmState, kind: BufferType) -> Option<Vec<u8>> {
+/// `f` of the bytes of a buffer as Envoy's `getBuffer` sees them; None:
+/// NotFound. Lent, not copied: the filter asks a body's length and then its
+/// bytes, and a benchmark should not time the harness copying it twice more.
+fn with_buffer<R>(st: &VmState, kind: BufferType, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let stream_body = |response: bool| {
         st.stream()
             .map(|s| if response { &s.resp } else { &s.req })
             .filter(|d| d.body_visible())
-            .map(|d| d.body.clone())
-            .unwrap_or_default()
+            .map_or(&[][..], |d| d.body.as_slice())
     };
-    match kind {
-        BufferType::RequestBody => Some(stream_body(false)),
-        BufferType::ResponseBody => Some(stream_body(true)),
-        BufferType::CallResponseBody => st.call_response.as_ref().map(|r| r.body.clone()),
-        BufferType::VmConfiguration => Some(st.plugin.vm_configuration.clone()),
-        BufferType::PluginConfiguration => {
-            (st.phase == Phase::Starting).then(|| st.plugin.configuration.clone())
+    let bytes = match kind {
+        BufferType::RequestBody => stream_body(false),
+        BufferType::ResponseBody => stream_body(true),
+        BufferType::CallResponseBody => st.call_response.as_ref()?.body.as_slice(),
+        BufferType::VmConfiguration => st.plugin.vm_configuration.as_slice(),
+        BufferType::PluginConfiguration if st.phase == Phase::Starting => {
+            st.plugin.configuration.as_slice()
         }
+        BufferType::PluginConfiguration => return None,
         BufferType::DownstreamData
         | BufferType::UpstreamData
         | BufferType::GrpcReceiveBuffer
-        | BufferType::CallData => Some(Vec::new()),
-    }
+        | BufferType::CallData => &[],
+    };
+    Some(f(bytes))
 }
 
 pub(super) fn get_buffer_bytes(
@@ -161,12 +164,15 @@ pub(super) fn get_buffer_bytes(
     ret_len: i32,
 ) -> Result<(), Fault> {
     let kind = BufferType::from_code(kind).ok_or(Status::BadArgument)?;
-    let bytes = buffer(c.data(), kind).ok_or(Status::NotFound)?;
     let start = start as u32 as usize;
-    let end = start.saturating_add(max as u32 as usize).min(bytes.len());
+    let range = |bytes: &[u8]| {
+        let end = start.saturating_add(max as u32 as usize).min(bytes.len());
+        bytes.get(start..end).map(<[u8]>::to_vec)
+    };
+    let slice = with_buffer(c.data(), kind, range).ok_or(Status::NotFound)?;
     // Envoy writes nothing for an empty range; the SDK then reads None.
-    match bytes.get(start..end) {
-        Some(slice) if !slice.is_empty() => copy_out(c, slice, ret, ret_len),
+    match slice {
+        Some(slice) if !slice.is_empty() => copy_out(c, &slice, ret, ret_len),
         _ => Ok(()),
     }
 }
@@ -178,8 +184,8 @@ pub(super) fn get_buffer_status(
     flags_ptr: i32,
 ) -> Result<(), Fault> {
     let kind = BufferType::from_code(kind).ok_or(Status::BadArgument)?;
-    let bytes = buffer(c.data(), kind).ok_or(Status::NotFound)?;
-    write_u32(c, len_ptr, bytes.len() as u32)?;
+    let len = with_buffer(c.data(), kind, <[u8]>::len).ok_or(Status::NotFound)?;
+    write_u32(c, len_ptr, len as u32)?;
     write_u32(c, flags_ptr, 0)
 }
 
