@@ -63,8 +63,8 @@ const NUMERAL_LEADS: ByteSet = ByteSet::new(&numeral_bytes(0));
 const NUMERAL_MIDS: ByteSet = ByteSet::new(&numeral_bytes(1));
 const NUMERAL_LASTS: ByteSet = ByteSet::new(&numeral_bytes(2));
 
-/// Four bits per lane of sixteen bytes: whether the byte may be a numeral's
-/// first, second or third byte, or a joint.
+/// Four masks over the sixteen bytes of a chunk, a bit per byte: whether it
+/// may be a numeral's first, second or third byte, or a joint.
 #[derive(Clone, Copy, Default)]
 struct Shapes {
     lead: u32,
@@ -115,14 +115,19 @@ pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
     let mut known: Option<Shapes> = None;
     while at < bytes.len() {
         let next = at + chunks::WIDTH;
-        let lanes = chunks::load_padded(bytes, at);
-        // A chunk where no numeral can start (ASCII text, most of all) is
-        // passed with one test.
-        if known.is_none() && lanes.within(0xE3, 0xE9).bits() == 0 {
-            at = next;
-            continue;
-        }
-        let now = known.unwrap_or_else(|| shapes(lanes));
+        let now = match known {
+            Some(shapes) => shapes,
+            None => {
+                let lanes = chunks::load_padded(bytes, at);
+                // A chunk where no numeral can start (ASCII text, most of
+                // all) is passed with one test.
+                if lanes.within(0xE3, 0xE9).bits() == 0 {
+                    at = next;
+                    continue;
+                }
+                shapes(lanes)
+            }
+        };
         let after = if next < bytes.len() {
             shapes(chunks::load_padded(bytes, next))
         } else {
