@@ -60,7 +60,7 @@ pub fn run_scenario_in(
     if let Some((declared, actual)) = stream.upstream().and_then(|u| u.content_length_mismatch()) {
         bail!("content-length {declared} crossed with a body of {actual} bytes: the provider would wait or misread");
     }
-    if stream.upstream().is_some_and(|u| u.complete) {
+    if stream.crossed() {
         let answer = s
             .upstream
             .clone()

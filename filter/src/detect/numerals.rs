@@ -63,6 +63,10 @@ const NUMERAL_LEADS: ByteSet = ByteSet::new(&numeral_bytes(0));
 const NUMERAL_MIDS: ByteSet = ByteSet::new(&numeral_bytes(1));
 const NUMERAL_LASTS: ByteSet = ByteSet::new(&numeral_bytes(2));
 
+/// The range [`NUMERAL_LEADS`] fills (a test holds the two equal): one range
+/// test tells a chunk where no numeral starts.
+const LEAD_RANGE: (u8, u8) = (0xE3, 0xE9);
+
 /// Four masks over the sixteen bytes of a chunk, a bit per byte: whether it
 /// may be a numeral's first, second or third byte, or a joint.
 #[derive(Clone, Copy, Default)]
@@ -91,12 +95,12 @@ fn shapes(x: Lanes) -> Shapes {
 #[inline(always)]
 fn numeral_pairs(now: Shapes, next: Shapes) -> u32 {
     let both = |a: u32, b: u32| a | b << 16;
-    let (lead, mid, last) = (
+    let (lead, mid, last, joint) = (
         both(now.lead, next.lead),
         both(now.mid, next.mid),
         both(now.last, next.last),
+        both(now.joint, next.joint),
     );
-    let joint = both(now.joint, next.joint);
     let one = lead & (mid >> 1) & (last >> 2);
     let after = (one >> 3) | (joint >> 3 & one >> 4) | (joint >> 3 & joint >> 4 & one >> 5);
     one & after & 0xFFFF
@@ -121,7 +125,7 @@ pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
                 let lanes = chunks::load_padded(bytes, at);
                 // A chunk where no numeral can start (ASCII text, most of
                 // all) is passed with one test.
-                if lanes.within(0xE3, 0xE9).bits() == 0 {
+                if lanes.within(LEAD_RANGE.0, LEAD_RANGE.1).bits() == 0 {
                     at = next;
                     continue;
                 }
@@ -188,9 +192,10 @@ mod tests {
 
     #[test]
     fn every_numeral_starts_with_a_byte_in_the_quick_test_s_range() {
-        // The search passes chunks without a byte in 0xE3..=0xE9.
+        // The search passes chunks without a byte in the range.
+        let (low, high) = LEAD_RANGE;
         for b in 0..=255u8 {
-            assert_eq!(NUMERAL_LEADS.has(b), (0xE3..=0xE9).contains(&b), "{b:#x}");
+            assert_eq!(NUMERAL_LEADS.has(b), (low..=high).contains(&b), "{b:#x}");
         }
     }
 

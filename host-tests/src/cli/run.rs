@@ -46,7 +46,7 @@ pub fn main(args: &[String]) -> anyhow::Result<ExitCode> {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     stream.send_request(&pairs, &body, 3);
-    if stream.upstream().is_some_and(|u| u.complete) {
+    if stream.crossed() {
         match args.one("--response")? {
             Some(path) => answer_from_file(&mut stream, &read_json(Path::new(path))?)?,
             None => answer_with(&mut stream, &default_answer(&request)),
