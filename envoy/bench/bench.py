@@ -4,9 +4,10 @@ and builds what it needs, then runs this; see envoy/bench/README.md.
 
 The Envoy under test runs with one worker pinned to core 0. wrk and the far side
 (a second Envoy answering a canned chat completion once it has read the whole
-body) share core 1. Four columns, each its own Envoy under test: no filter, a
-do-nothing wasm filter that only buffers the body, customs with its default
-policy, customs with a full policy. Every round restarts them (timing start-up
+body) share core 1. Five columns, each its own Envoy under test: no filter, a
+do-nothing wasm filter that only buffers the body, the same filter making
+customs' host calls and nothing more, customs with its default policy, customs
+with a full policy. Every round restarts them (timing start-up
 to /ready), warms them up, reads their memory, then measures every body on
 every column, in an order that rotates from round to round. A streaming part
 then measures time to first byte through customs against the mock provider.
@@ -211,13 +212,15 @@ def parse_args():
     p.add_argument("--envoy", required=True, help="the Envoy binary")
     p.add_argument("--customs-wasm", required=True, type=pathlib.Path)
     p.add_argument("--buffer-wasm", required=True, type=pathlib.Path)
+    p.add_argument("--calls-wasm", type=pathlib.Path,
+                   help="the buffer-only fixture built with --features host-calls (the `calls` column)")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=10, help="length of one measured cell")
     p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per body and column, every round")
     p.add_argument("--connections", default="1", help="comma list; 1 is the issue's one-connection figure")
     p.add_argument("--sizes", default="2,32,256", help="body sizes in KB")
     p.add_argument("--langs", default="en,zh")
-    p.add_argument("--columns", default="none,buffer,default,full")
+    p.add_argument("--columns", default="none,buffer,calls,default,full")
     p.add_argument("--quiet-threshold", type=float, default=25,
                    help="percent of one core other processes may take during a cell before it is measured again")
     p.add_argument("--quiet-budget", type=float, default=15,
@@ -246,11 +249,15 @@ def main():
     args = parse_args()
     RUN.mkdir(parents=True, exist_ok=True)
     # Measure copies: a rebuild during the run must not change what later rounds load.
-    for attr in ("customs_wasm", "buffer_wasm"):
+    if args.calls_wasm is None and "calls" in args.columns:
+        args.columns.remove("calls")
+    for attr in ("customs_wasm", "buffer_wasm", "calls_wasm"):
         source = getattr(args, attr)
+        if source is None:
+            continue
         if not source.is_file():
             fail(f"no {source}")
-        copy = RUN / "wasm" / source.name
+        copy = RUN / "wasm" / f"{attr}-{source.name}"
         copy.parent.mkdir(exist_ok=True)
         shutil.copyfile(source, copy)
         setattr(args, attr, copy)
@@ -258,6 +265,9 @@ def main():
     all_columns = {
         "none": Column("none", "no filter"),
         "buffer": Column("buffer", "buffer-only wasm", args.buffer_wasm, None, "buffer_only"),
+        # The fixture making customs' host calls for a forwarded request and
+        # nothing else: what the calls cost, apart from customs' own work.
+        "calls": Column("calls", "host calls only (fixture)", args.calls_wasm, None, "buffer_only"),
         "default": Column("default", "customs, default policy", args.customs_wasm, None, "customs"),
         "full": Column("full", "customs, full policy", args.customs_wasm, BENCH / "full-policy.json", "customs"),
     }

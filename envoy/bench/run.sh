@@ -28,7 +28,7 @@ command -v taskset >/dev/null || fail "taskset (util-linux) is needed"
 
 for arg in "$@"; do
     if [ "$arg" = "--help" ] || [ "$arg" = "-h" ]; then
-        exec python3 envoy/bench/bench.py --envoy - --customs-wasm - --buffer-wasm - --help
+        exec python3 envoy/bench/bench.py --envoy - --customs-wasm - --buffer-wasm - --calls-wasm - --help
     fi
 done
 
@@ -65,6 +65,12 @@ cargo build --manifest-path "$FIXTURE/Cargo.toml" --target-dir "$FIXTURE/target"
 BUFFER_WASM="$FIXTURE/target/wasm32-wasip1/release/buffer_only.wasm"
 [ -f "$BUFFER_WASM" ] || fail "the build left no $BUFFER_WASM"
 
+say "host-calls fixture (the same, --features host-calls: customs' host calls, none of its work)"
+cargo build --manifest-path "$FIXTURE/Cargo.toml" --target-dir "$FIXTURE/target/host-calls" \
+    --target wasm32-wasip1 --release --features host-calls
+CALLS_WASM="$FIXTURE/target/host-calls/wasm32-wasip1/release/buffer_only.wasm"
+[ -f "$CALLS_WASM" ] || fail "the build left no $CALLS_WASM"
+
 say "load average now: $(cut -d' ' -f1-3 /proc/loadavg) (figures are noisy when other work shares the cores)"
 
 # bench.py stops what it starts; this trap also stops whatever it left behind
@@ -86,7 +92,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "benchmark"
-python3 envoy/bench/bench.py --envoy "$ENVOY" --customs-wasm "$WASM" --buffer-wasm "$BUFFER_WASM" "$@" &
+python3 envoy/bench/bench.py --envoy "$ENVOY" --customs-wasm "$WASM" --buffer-wasm "$BUFFER_WASM" \
+    --calls-wasm "$CALLS_WASM" "$@" &
 bench_pid=$!
 status=0
 wait "$bench_pid" || status=$?

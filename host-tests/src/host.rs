@@ -93,6 +93,8 @@ pub(crate) struct HostState {
     /// Add what Envoy's connection manager adds before filters run
     /// (`:scheme`, `:authority`, `x-forwarded-proto`, `x-request-id`).
     pub(crate) connection_manager_headers: bool,
+    /// How many times modules called each proxy-wasm host function.
+    pub(crate) host_calls: BTreeMap<&'static str, u64>,
 }
 
 impl Default for Host {
@@ -123,6 +125,7 @@ impl Host {
             rng: seed,
             next_worker: 0,
             connection_manager_headers: true,
+            host_calls: BTreeMap::new(),
         };
         Host {
             inner: Arc::new(HostInner {
@@ -150,6 +153,23 @@ impl Host {
     /// Turns off the headers Envoy's connection manager adds to requests.
     pub fn connection_manager_headers(&self, on: bool) {
         self.state().connection_manager_headers = on;
+    }
+
+    /// How many times the modules called each proxy-wasm host function
+    /// (`proxy_log`, `proxy_get_buffer_bytes`, ...) since the host was made or
+    /// the tally was last cleared. Calls into the module, such as
+    /// `proxy_on_memory_allocate`, are not counted.
+    pub fn host_calls(&self) -> BTreeMap<String, u64> {
+        self.state()
+            .host_calls
+            .iter()
+            .map(|(name, n)| (name.to_string(), *n))
+            .collect()
+    }
+
+    /// Starts the tally of [`Host::host_calls`] again from nothing.
+    pub fn clear_host_calls(&self) {
+        self.state().host_calls.clear();
     }
 
     /// Every line logged so far, in order.

@@ -29,7 +29,7 @@ pub fn request_headers() {
 }
 
 /// At the end of the request body: clock, the body read and written back,
-/// four filter-state values, six tags and Content-Length removed, clock.
+/// four filter-state values, six tags and Content-Length set, clock.
 pub fn request(body_size: usize) {
     let _ = black_box(hostcalls::get_current_time());
     if let Ok(Some(body)) = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size) {
@@ -50,7 +50,8 @@ pub fn request(body_size: usize) {
         let name = format!("x-customs-{tag}");
         let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, &name, Some("value-0123"));
     }
-    let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, "content-length", None);
+    let length = body_size.to_string();
+    let _ = hostcalls::set_map_value(MapType::HttpRequestHeaders, "content-length", Some(&length));
     let _ = black_box(hostcalls::get_current_time());
 }
 

@@ -15,6 +15,7 @@ pub(crate) use http::encode_map;
 macro_rules! host_fn {
     ($linker:expr, $name:literal, $f:path, ($($arg:ident : $ty:ty),*)) => {
         $linker.func_wrap("env", $name, |mut c: Caller<'_, VmState>, $($arg: $ty),*| -> wasmtime::Result<i32> {
+            *c.data().host.state().host_calls.entry($name).or_default() += 1;
             finish($f(&mut c, $($arg),*))
         })?;
     };
