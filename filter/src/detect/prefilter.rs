@@ -12,6 +12,7 @@
 //! property (every match starts with the prefix) or the second (a match is at
 //! most `window` bytes) would need a real regex parser to establish.
 
+use memchr::memmem::Finder;
 use regex_lite::Regex;
 
 /// Windows larger than this are not worth it: the regex then runs on most of
@@ -20,8 +21,11 @@ const MAX_WINDOW: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    /// Every match starts with this.
-    prefix: String,
+    /// Every match starts with this literal. A `memmem` finder rather than
+    /// `str::find`: in the `.wasm` std's two-way search compares its way
+    /// through the text, while the finder skips to the literal's rarest byte
+    /// with SIMD (4 % of a 256 KiB request with one such pattern).
+    prefix: Finder<'static>,
     /// No match is longer than this many bytes.
     longest: usize,
 }
@@ -37,14 +41,20 @@ impl Prefilter {
         // Each atom of the source matches at most one character (4 bytes), and
         // repeats multiply at most by the product of every count.
         let longest = source.len().checked_mul(4)?.checked_mul(repeats)?;
-        (longest <= MAX_WINDOW).then_some(Prefilter { prefix, longest })
+        (longest <= MAX_WINDOW).then(|| Prefilter {
+            prefix: Finder::new(prefix.as_bytes()).into_owned(),
+            longest,
+        })
     }
 
     /// The leftmost-first, non-overlapping matches of `regex` (the pattern
     /// this prefilter was made for) in `text`: the same as `find_iter`.
     pub(crate) fn find_iter(&self, regex: &Regex, text: &str, mut found: impl FnMut(usize, usize)) {
         let mut from = 0;
-        while let Some(at) = text.get(from..).and_then(|rest| rest.find(&self.prefix)) {
+        while let Some(at) = text
+            .get(from..)
+            .and_then(|rest| self.prefix.find(rest.as_bytes()))
+        {
             let start = from + at;
             // One character past the longest match, so that an assertion at
             // the end of a match (`\b`, `$`) sees the text that follows.
@@ -130,7 +140,8 @@ mod tests {
         ];
         for (source, prefix) in cases {
             let got = Prefilter::for_pattern(source);
-            assert_eq!(got.as_ref().map(|p| p.prefix.as_str()), *prefix, "{source}");
+            let needle = got.as_ref().map(|p| p.prefix.needle());
+            assert_eq!(needle, prefix.map(str::as_bytes), "{source}");
         }
     }
 
