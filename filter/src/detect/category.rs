@@ -16,7 +16,9 @@ pub enum Category {
     UsSsn,
     /// A passport or travel-permit number, after the document's name.
     Passport,
-    /// A Hong Kong, Taiwan or Singapore identity number, by its check character.
+    /// A Hong Kong, Taiwan or Singapore identity number, by its check character;
+    /// or an identity number after its name (`HKID`, `NINO`, `マイナンバー`,
+    /// `주민등록번호`, `澳門身份證`).
     NationalId,
     PaymentCard,
     Iban,

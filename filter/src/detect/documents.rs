@@ -1,4 +1,5 @@
-//! Passport and travel-permit numbers, known by the name written before them.
+//! Passport, travel-permit and identity-card numbers, known by the name
+//! written before them.
 //!
 //! A passport number has no checksum anyone can compute from the number alone
 //! and no shape shared across countries: `E12345678` (China), `EA1234567`,
@@ -9,8 +10,35 @@
 //! and a number counts only when one of [`NAMES`] or [`CJK_NAMES`], then perhaps a few filler
 //! words and marks (`number`, `no.`, `#`, `:`, `is`, `号码`, `为`), stands right
 //! before it.
+//!
+//! Identity numbers whose shape alone is any code are read the same way, as
+//! national IDs: a Hong Kong card's number written without its brackets
+//! (`HKID A1234563`), a British National Insurance number (`NINO AB123456C`),
+//! Japan's My Number (`マイナンバー 123456789018`), Korea's resident
+//! registration number (`주민등록번호 900101-1234567`, the one shape with a
+//! dash), Macau's (`澳門身份證 1234567(8)`, a bracketed check character kept
+//! with its number).
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
+use super::category::Category;
+
+/// What a name before a number says the number is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Document {
+    /// A passport or travel permit.
+    Passport,
+    /// An identity card or a national identity number.
+    IdentityCard,
+}
+
+impl Document {
+    pub(crate) fn category(self) -> Category {
+        match self {
+            Document::Passport => Category::Passport,
+            Document::IdentityCard => Category::NationalId,
+        }
+    }
+}
 
 /// Names of the documents in ASCII (any case): passports in English, German,
 /// French, Spanish, Italian and Dutch.
@@ -44,16 +72,60 @@ const CJK_NAMES: &[&str] = &[
     "여권",
 ];
 
+/// Names of identity cards and numbers in ASCII (any case), one word each:
+/// Hong Kong's card (`HKID`, `HKIC`), Singapore's (`NRIC`), the British
+/// National Insurance number (`NINO`), Korea's resident registration number
+/// (`RRN`), Macau's resident card (`BIR`).
+const ID_NAMES: &[&[u8]] = &[
+    b"hkid",
+    b"hkic",
+    b"nric",
+    b"nino",
+    b"rrn",
+    b"bir",
+    b"idcard",
+    b"mynumber",
+];
+
+/// Names of identity cards of two words (any case), the first and the second:
+/// `identity card`, `ID card`, `national insurance (number)`, `resident
+/// registration (number)`. Read back from the second.
+const ID_PHRASES: &[(&[u8], &[u8])] = &[
+    (b"identity", b"card"),
+    (b"id", b"card"),
+    (b"national", b"insurance"),
+    (b"resident", b"registration"),
+];
+
+/// Names of identity cards in Chinese, Japanese and Korean: the resident and
+/// identity cards of the mainland, Hong Kong, Macau and Taiwan (`身份证`,
+/// `身份證`, `身分證`), Japan's My Number (`マイナンバー`, `個人番号`), Korea's
+/// resident and foreigner registration numbers. Asked before the filler
+/// marks, since some end in one (`番号`, `번호`).
+const CJK_ID_NAMES: &[&str] = &[
+    "身份证",
+    "身份證",
+    "身分證",
+    "身分证",
+    "マイナンバー",
+    "個人番号",
+    "个人番号",
+    "주민등록번호",
+    "주민번호",
+    "외국인등록번호",
+];
+
 /// Words that may stand between a name and its number (any case).
 const FILLER_WORDS: &[&[u8]] = &[
     b"no", b"nr", b"num", b"number", b"id", b"is", b"was", b"of", b"my",
 ];
 
 /// Marks and Chinese, Japanese and Korean words that may stand between a name
-/// and its number: `号码`, `番号`, `번호`, `为`, `是`.
+/// and its number: `号码`, `番号`, `번호`, `为`, `是`, `は`.
 /// Longer marks come first, so that `番号` is not read as `号`.
 const FILLER_MARKS: &[&str] = &[
-    "号码", "號碼", "编号", "編號", "番号", "번호", "号", "號", "为", "為", "是", "的", "는", "은",
+    "号码", "號碼", "编号", "編號", "番号", "번호", "号", "號", "为", "為", "是", "的", "は", "는",
+    "은",
 ];
 
 /// How far before the number its name may end: a few fillers and marks.
@@ -67,9 +139,10 @@ const MAX_LEN: usize = 12;
 const MIN_DIGITS: usize = 5;
 const MAX_LETTERS: usize = 3;
 
-/// The passport or permit number whose word holds the digit at `digit`, the
-/// first digit of its word, when the document's name stands before it.
-pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize)> {
+/// The passport, permit or identity number whose word holds the digit at
+/// `digit`, the first digit of its word, when the document's name stands
+/// before it: the number's span and what its name says it is.
+pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, Document)> {
     let mut start = digit;
     while is(t, start.wrapping_sub(1), ALPHA) {
         if digit - start == MAX_LETTERS {
@@ -87,10 +160,42 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize)> 
     while end - start <= MAX_LEN && is(t, end, ALNUM) {
         end += 1;
     }
-    let fits = is_number(t.get(start..end)?)
-        // `passport no. 123456.78`, `E1234567-2`: part of something longer.
-        && !(matches!(at(t, end), b'.' | b'-' | b'/') && is(t, end + 1, ALNUM));
-    (fits && named_before(t, start)).then_some((start, end))
+    if !is_number(t.get(start..end)?) {
+        return None;
+    }
+    let next = at(t, end);
+    // `passport no. 123456.78`, `E1234567-2`: part of something longer,
+    // unless it is an identity card's own shape.
+    let longer = matches!(next, b'.' | b'-' | b'/') && is(t, end + 1, ALNUM);
+    if longer && !(next == b'-' && digits_at(t, start, 6) && digits_at(t, end + 1, 7)) {
+        return None;
+    }
+    let document = named_before(t, start)?;
+    let end = match document {
+        Document::Passport if longer => return None,
+        Document::Passport => end,
+        // `900101-1234567`: Korea's resident registration number.
+        Document::IdentityCard if longer => {
+            if end - start != 6 || is(t, end + 8, ALNUM) {
+                return None;
+            }
+            end + 8
+        }
+        // `510107 20011231 0668`: the first group of a longer number (the
+        // mainland's resident ID), the number parser's to read whole.
+        Document::IdentityCard if next == b' ' && is(t, end + 1, DIGIT) => return None,
+        // `1234567(8)`, `A123456(A)`: a check character in brackets.
+        Document::IdentityCard => match t.get(end..end + 3) {
+            Some(&[b'(', check, b')']) if check.is_ascii_alphanumeric() => end + 3,
+            _ => end,
+        },
+    };
+    Some((start, end, document))
+}
+
+/// Whether `t` holds exactly `n` digits from `from` on, and no more.
+fn digits_at(t: &[u8], from: usize, n: usize) -> bool {
+    (from..from + n).all(|i| is(t, i, DIGIT)) && !is(t, from + n, DIGIT)
 }
 
 /// Whether `word` is shaped like a document's number: six to twelve ASCII
@@ -103,29 +208,63 @@ pub(crate) fn is_number(word: &[u8]) -> bool {
         && word.iter().all(u8::is_ascii_alphanumeric)
 }
 
-/// Whether a JSON key may name a document's number: it holds a document's
-/// name (`passport`, `passportNumber`, `passport_no`, `护照号码`,
-/// `港澳通行证号`). A key that says more (`passport_expiry`,
-/// `passport_country`) passes too; its value (`2030-05-12`, `CN`), not shaped
-/// like a number ([`is_number`]), then stays.
-pub(crate) fn is_document_key(key: &str) -> bool {
-    let key = key.as_bytes();
+/// What a JSON key names, when it may name a document's number: it holds a
+/// passport's name (`passport`, `passportNumber`, `passport_no`, `护照号码`,
+/// `港澳通行证号`) or an identity card's (`hkid`, `nino`, `id_card_no`,
+/// `身份证号`). A key that says more (`passport_expiry`, `passport_country`)
+/// passes too; its value (`2030-05-12`, `CN`), not shaped like a number
+/// ([`is_number`]), then stays.
+pub(crate) fn document_key(key: &str) -> Option<Document> {
+    let bytes = key.as_bytes();
     let has = |name: &[u8]| {
-        key.windows(name.len())
+        bytes
+            .windows(name.len())
             .any(|w| w.eq_ignore_ascii_case(name))
     };
-    // Every key of a JSON body comes here: an ASCII key without `pas`, the
-    // start of every ASCII name, is refused after one look.
-    if key.is_ascii() {
-        return has(b"pas") && NAMES.iter().any(|name| has(name));
+    // Every key of a JSON body comes here: an ASCII key is asked for `pas`,
+    // the start of every ASCII passport name, before the names themselves.
+    let passport = if key.is_ascii() {
+        has(b"pas") && NAMES.iter().any(|name| has(name))
+    } else {
+        NAMES.iter().any(|name| has(name)) || CJK_NAMES.iter().any(|name| has(name.as_bytes()))
+    };
+    if passport {
+        return Some(Document::Passport);
     }
-    NAMES.iter().any(|name| has(name)) || CJK_NAMES.iter().any(|name| has(name.as_bytes()))
+    let card = ID_NAMES
+        .iter()
+        .chain(ID_KEYS)
+        .any(|name| has_word(bytes, name))
+        || (!key.is_ascii() && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
+    card.then_some(Document::IdentityCard)
 }
 
-/// Whether a document's name ends before `start`, perhaps followed by filler
+/// Keys of two words that name an identity card (the words of
+/// [`ID_PHRASES`]), as `snake_case` or run together (any case).
+const ID_KEYS: &[&[u8]] = &[
+    b"idcard",
+    b"id_card",
+    b"identitycard",
+    b"identity_card",
+    b"nationalinsurance",
+    b"national_insurance",
+];
+
+/// Whether `key` holds `name` (any case) as a word of its own: not inside a
+/// longer word of lower-case letters (`nric` is no word of `enriched`, nor
+/// `bir` of `birth_date`), but `userNric`, `hkid_no`, `NINO` hold theirs.
+fn has_word(key: &[u8], name: &[u8]) -> bool {
+    let n = name.len();
+    key.windows(n).enumerate().any(|(i, w)| {
+        let lower = |at: usize| key.get(at).is_some_and(u8::is_ascii_lowercase);
+        w.eq_ignore_ascii_case(name) && !(i > 0 && lower(i - 1) && lower(i)) && !lower(i + n)
+    })
+}
+
+/// The document whose name ends before `start`, perhaps followed by filler
 /// words, marks and separators, within [`MAX_LEAD`] bytes. Most numbers have
 /// a digit, a mark or a plain word before them and are refused at once.
-fn named_before(t: &[u8], start: usize) -> bool {
+fn named_before(t: &[u8], start: usize) -> Option<Document> {
     let floor = start.saturating_sub(MAX_LEAD);
     let mut end = start;
     while end > floor {
@@ -134,31 +273,57 @@ fn named_before(t: &[u8], start: usize) -> bool {
             end -= 1;
         } else if !b.is_ascii() {
             let head = t.get(..end).unwrap_or_default();
+            let named = |names: &[&str]| names.iter().any(|n| head.ends_with(n.as_bytes()));
+            if named(CJK_ID_NAMES) {
+                return Some(Document::IdentityCard);
+            }
             match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
                 Some(mark) => end -= mark.len(),
-                None => return CJK_NAMES.iter().any(|n| head.ends_with(n.as_bytes())),
+                None => return named(CJK_NAMES).then_some(Document::Passport),
             }
         } else if b.is_ascii_alphabetic() {
-            let mut word_start = end - 1;
-            while is(t, word_start.wrapping_sub(1), ALPHA) && end - word_start < MAX_WORD {
-                word_start -= 1;
-            }
+            let word_start = word_before(t, end)?;
             let word = t.get(word_start..end).unwrap_or_default();
-            if is(t, word_start.wrapping_sub(1), ALPHA) {
-                return false;
-            }
             if one_of(word, NAMES) {
-                return true;
+                return Some(Document::Passport);
+            }
+            if one_of(word, ID_NAMES) {
+                return Some(Document::IdentityCard);
+            }
+            let first = ID_PHRASES
+                .iter()
+                .filter(|(_, second)| word.eq_ignore_ascii_case(second));
+            for (first, _) in first {
+                // One separator between the two words: `ID card`, `id_card`.
+                let gap = word_start.wrapping_sub(1);
+                if matches!(at(t, gap), b' ' | b'_' | b'-') {
+                    let first_start = word_before(t, gap)?;
+                    if t.get(first_start..gap)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(first))
+                    {
+                        return Some(Document::IdentityCard);
+                    }
+                }
             }
             if !one_of(word, FILLER_WORDS) {
-                return false;
+                return None;
             }
             end = word_start;
         } else {
-            return false;
+            return None;
         }
     }
-    false
+    None
+}
+
+/// The start of the ASCII word of letters that ends at `end`, when it is
+/// shorter than [`MAX_WORD`] and no longer word holds it.
+fn word_before(t: &[u8], end: usize) -> Option<usize> {
+    let mut start = end;
+    while is(t, start.wrapping_sub(1), ALPHA) && end - start < MAX_WORD {
+        start -= 1;
+    }
+    (start < end && !is(t, start.wrapping_sub(1), ALPHA)).then_some(start)
 }
 
 /// Separators between a name and its number: spaces, `:`, `#`, `.`, `_`
@@ -195,7 +360,7 @@ mod tests {
         clippy::indexing_slicing,
         clippy::panic
     )]
-    use super::{is_document_key, is_number};
+    use super::{document_key, is_number, Document};
     use crate::detect::testing::{expect_none, expect_only};
 
     #[test]
@@ -234,7 +399,7 @@ mod tests {
             "护照号码",
             "港澳通行证号",
         ] {
-            assert!(is_document_key(key), "{key}");
+            assert_eq!(document_key(key), Some(Document::Passport), "{key}");
         }
         for key in [
             "pass",
@@ -243,8 +408,13 @@ mod tests {
             "document",
             "id_number",
             "证件",
+            "birth_date",
+            "enriched",
+            "currNumber",
+            "card_pin",
+            "tool_call_id",
         ] {
-            assert!(!is_document_key(key), "{key}");
+            assert_eq!(document_key(key), None, "{key}");
         }
         for value in ["E12345678", "123456789", "C01X00T47", "EA1234567"] {
             assert!(is_number(value.as_bytes()), "{value}");
@@ -282,5 +452,84 @@ mod tests {
             // The name inside another word.
             "nopassport 123456789",
         ]);
+    }
+
+    #[test]
+    fn identity_numbers_after_their_name() {
+        let cases = [
+            // Hong Kong without its brackets, and with them after a name.
+            ("HKID A1234563", "A1234563"),
+            ("香港身份證號碼 A1234563", "A1234563"),
+            ("ID card no. A123456(3)", "A123456(3)"),
+            // The British National Insurance number.
+            ("NINO: AB123456C", "AB123456C"),
+            ("my National Insurance number is QQ123456C.", "QQ123456C"),
+            // Japan's My Number.
+            ("マイナンバー 123456789018", "123456789018"),
+            ("個人番号：123456789018", "123456789018"),
+            // Korea's resident registration number, dash and all.
+            ("주민등록번호 900101-1234567", "900101-1234567"),
+            ("RRN: 850315-2345678", "850315-2345678"),
+            (
+                "resident registration number 850315-2345678",
+                "850315-2345678",
+            ),
+            // Macau, with its check digit in brackets.
+            ("澳門身份證 1234567(8)", "1234567(8)"),
+            ("BIR no. 1234567(8)", "1234567(8)"),
+            // A card named in two words, in any case.
+            ("Identity Card Number: K9876543", "K9876543"),
+            ("{\"id_card\": \"123456789\"}", "123456789"),
+            ("身份证号码为12345678", "12345678"),
+        ];
+        for (text, span) in cases {
+            expect_only(text, "national_id", span);
+        }
+    }
+
+    #[test]
+    fn leaves_what_is_no_identity_number() {
+        expect_none(&[
+            // The name inside another word, or another word between.
+            "the birthday card 12345678",
+            "ID card photo 123456",
+            "card 12345678",
+            "insurance number 12345678",
+            "registration number 12345678",
+            // Korea's shape without a name, or too long a part.
+            "900101-1234567",
+            "RRN 900101-12345678",
+            "RRN 9001011-1234567",
+            // Too short or too long.
+            "HKID 12345",
+            "NINO AB12345678901",
+        ]);
+        // The mainland's 18-character ID after its name stays the resident ID
+        // the number parser checks.
+        for text in [
+            "身份证号码 11010519491231002X",
+            "身份证 110105 19491231 002X",
+        ] {
+            let span = text.split_once(' ').map(|(_, id)| id).unwrap();
+            expect_only(text, "cn_resident_id", span);
+        }
+    }
+
+    #[test]
+    fn keys_that_name_an_identity_number() {
+        for key in [
+            "hkid",
+            "HKID_no",
+            "userNric",
+            "nino",
+            "id_card",
+            "idCardNumber",
+            "national_insurance_number",
+            "身份证号",
+            "マイナンバー",
+            "주민등록번호",
+        ] {
+            assert_eq!(document_key(key), Some(Document::IdentityCard), "{key}");
+        }
     }
 }

@@ -15,8 +15,8 @@
 //!   that can start something: a digit starts the number parser (`numbers`) or,
 //!   inside a word, the IBAN and credit-code checks (`ids`) and the Hong Kong,
 //!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
-//!   document's name right before the digit's word makes it a passport number
-//!   (`documents`); `@` the e-mail
+//!   document's name right before the digit's word makes it a passport or
+//!   identity number (`documents`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.

@@ -6,7 +6,7 @@
 
 use super::category::Category;
 use super::credentials::CredentialKey;
-use super::documents;
+use super::documents::{self, Document};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Named(Held);
@@ -14,7 +14,7 @@ pub struct Named(Held);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Held {
     Credential(CredentialKey),
-    DocumentNumber,
+    DocumentNumber(Document),
 }
 
 impl Named {
@@ -24,14 +24,14 @@ impl Named {
         if let Some(credential) = CredentialKey::of(key) {
             return Some(Named(Held::Credential(credential)));
         }
-        documents::is_document_key(key).then_some(Named(Held::DocumentNumber))
+        documents::document_key(key).map(|document| Named(Held::DocumentNumber(document)))
     }
 
     /// The category of what the key holds.
     pub(crate) fn category(self) -> Category {
         match self.0 {
             Held::Credential(_) => Category::Credential,
-            Held::DocumentNumber => Category::Passport,
+            Held::DocumentNumber(document) => document.category(),
         }
     }
 
@@ -40,7 +40,7 @@ impl Named {
     pub(crate) fn value_span(self, value: &[u8]) -> Option<(usize, usize)> {
         match self.0 {
             Held::Credential(key) => key.value_span(value),
-            Held::DocumentNumber => documents::is_number(value).then_some((0, value.len())),
+            Held::DocumentNumber(_) => documents::is_number(value).then_some((0, value.len())),
         }
     }
 }

@@ -159,13 +159,15 @@ impl Scanner {
                     i = end.max(i + 1);
                     continue;
                 }
-                // `passport no. E12345678`: a number after a document's name.
-                let document = on
-                    .has(&Category::Passport)
+                // `passport no. E12345678`, `HKID A1234563`: a number after a
+                // document's name.
+                let document = (on.has(&Category::Passport) || on.has(&Category::NationalId))
                     .then(|| documents::document_number(t, i))
-                    .flatten();
-                if let Some((start, end)) = document {
-                    out.push((start, end, Category::Passport));
+                    .flatten()
+                    .map(|(start, end, document)| (start, end, document.category()))
+                    .filter(|(_, _, category)| on.has(category));
+                if let Some((start, end, category)) = document {
+                    out.push((start, end, category));
                     i = end.max(i + 1);
                     continue;
                 }

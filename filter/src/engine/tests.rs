@@ -504,6 +504,34 @@ fn a_number_under_a_credential_s_name_does_not_cross() {
 }
 
 #[test]
+fn an_identity_number_under_its_key_does_not_cross() {
+    let e = engine("");
+    let args = serde_json::json!({
+        "applicant": {"hkid": "A1234563", "nino": "QQ123456C", "birth_date": "19900101",
+                      "id_card_no": "K9876543", "マイナンバー": "123456789018"},
+        "order": "AB123456C"
+    });
+    let body = serde_json::json!({
+        "model": "m",
+        "messages": [
+            {"role": "assistant", "content": null, "tool_calls": [{"id": "c", "type": "function",
+              "function": {"name": "apply", "arguments": args.to_string()}}]},
+            {"role": "user", "content": "go"}
+        ]
+    });
+    let sent = forwarded_chat(&e, &body);
+    for gone in ["A1234563", "QQ123456C", "K9876543", "123456789018"] {
+        assert!(!sent.contains(gone), "{gone} crossed: {sent}");
+    }
+    // A key that only holds a card's name inside a word, and a code under
+    // an unrelated key, stay.
+    for kept in ["19900101", "AB123456C"] {
+        assert!(sent.contains(kept), "{kept} missing: {sent}");
+    }
+    assert!(sent.contains(r#"\"hkid\":\"[NATIONAL_ID_"#), "{sent}");
+}
+
+#[test]
 fn a_document_number_under_its_key_does_not_cross() {
     let e = engine("");
     // In a tool call's arguments, the number stands alone in its string:

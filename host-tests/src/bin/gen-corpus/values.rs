@@ -331,8 +331,12 @@ fn passport(rng: &mut Rng) -> Value {
 }
 
 /// A Hong Kong identity card (as printed, the check in brackets), a Taiwan
-/// ID or a Singapore NRIC or FIN, with its check character.
+/// ID or a Singapore NRIC or FIN, with its check character; or, after its
+/// name, one whose shape alone says nothing.
 pub fn national_id(rng: &mut Rng) -> Value {
+    if rng.chance(1, 4) {
+        return named_identity(rng);
+    }
     let id = match rng.below(3) {
         0 => {
             let letters = *rng.pick(&[1, 1, 2]);
@@ -359,6 +363,63 @@ pub fn national_id(rng: &mut Rng) -> Value {
         }
     };
     Value::new(id.clone(), id)
+}
+
+/// An identity number read only after its name: Hong Kong's without its
+/// brackets, the British National Insurance number, Japan's My Number,
+/// Korea's resident registration number, Macau's with its bracketed check.
+fn named_identity(rng: &mut Rng) -> Value {
+    let (id, names): (String, &[&'static str]) = match rng.below(5) {
+        0 => {
+            let head = rng.string(UPPER, 1);
+            let digits = rng.digits(6);
+            let check = checks::hkid_check(&head, &digits);
+            (
+                format!("{head}{digits}{check}"),
+                &["HKID", "香港身份證號碼", "ID card no."],
+            )
+        }
+        1 => (
+            format!(
+                "{}{}{}",
+                rng.string(b"ABCEGHJKLMNOPRSTWXYZ", 2),
+                rng.digits(6),
+                rng.string(b"ABCD", 1)
+            ),
+            &[
+                "National Insurance number",
+                "NINO:",
+                "national insurance no.",
+            ],
+        ),
+        2 => (
+            format!("{}{}", rng.range(1, 9), rng.digits(11)),
+            &["マイナンバー", "個人番号：", "My Number (マイナンバー)"],
+        ),
+        3 => (
+            format!(
+                "{:02}{:02}{:02}-{}{}",
+                rng.range(0, 99),
+                rng.range(1, 12),
+                rng.range(1, 28),
+                rng.range(1, 4),
+                rng.digits(6)
+            ),
+            &["주민등록번호", "RRN", "resident registration number"],
+        ),
+        _ => (
+            format!(
+                "{}{}({})",
+                rng.pick(&["1", "5", "7"]),
+                rng.digits(6),
+                rng.digits(1)
+            ),
+            &["澳門身份證", "澳门居民身份证号码", "BIR no."],
+        ),
+    };
+    let mut v = Value::new(id.clone(), id);
+    v.context = Some(*rng.pick(names));
+    v
 }
 
 /// A card of one of the brands, completed with its Luhn digit.
