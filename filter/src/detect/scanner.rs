@@ -345,7 +345,8 @@ impl Scanner {
 }
 
 /// Adds the secret access key next to each AWS access key ID found
-/// ([`secrets::aws_secret_after`]), wherever the ID was found: in the text or
+/// ([`secrets::aws_secret_after`], or [`secrets::aws_secret_before`] for an ID
+/// with none after it), wherever the ID was found: in the text or
 /// inside a credential's value (`AWS key: AKIA... / wJalr...`), whose own scan
 /// sees no further than the value. The pass does not skip to the secret's
 /// end, so whatever stands between the two is read as usual.
@@ -359,6 +360,9 @@ fn pair_aws_secrets(t: &[u8], found: &mut Vec<Candidate>) {
         if let Some(&(id_start, id_end, Category::AwsAccessKey)) = found.get(k) {
             if let Some((start, end)) = secrets::aws_secret_after(t, id_end) {
                 pairs.push((id_start, end));
+                found.push((start, end, Category::AwsAccessKey));
+            } else if let Some((start, end)) = secrets::aws_secret_before(t, id_start) {
+                pairs.push((start, id_end));
                 found.push((start, end, Category::AwsAccessKey));
             }
         }

@@ -7,7 +7,9 @@
 //! prefixes worth comparing. It calls [`private_key`] at each `-`. A token glued
 //! to a preceding letter or digit (`task-...`) never starts a secret.
 
-use super::bytes::{at, class, is, run_end, starts_with, ALNUM, ALPHA, DIGIT, TOKEN, UPPER};
+use super::bytes::{
+    at, before, class, is, run_end, starts_with, ALNUM, ALPHA, DIGIT, TOKEN, UPPER,
+};
 use super::category::{Category, Enabled};
 
 /// How far each family of long tokens has been read without a match.
@@ -119,43 +121,82 @@ fn aws(t: &[u8], start: usize) -> Option<(usize, Category)> {
     (end - start == 20 && !is(t, end, ALNUM)).then_some((end, Category::AwsAccessKey))
 }
 
+/// How far from its key ID an AWS secret access key is looked for.
+const AWS_WINDOW: usize = 80;
+/// An AWS secret access key's length.
+const AWS_SECRET_LEN: usize = 40;
+
+/// The characters of an AWS secret access key: base64 without padding.
+fn aws_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'/' || b == b'+'
+}
+
+/// Whether the whole run `start..end` of [`aws_base64`] characters is shaped
+/// like a secret access key: forty of them, not followed by base64 padding,
+/// upper- and lower-case letters and a digit, `/` or `+` among them.
+fn aws_secret_shaped(t: &[u8], start: usize, end: usize) -> bool {
+    let run = t.get(start..end).unwrap_or_default();
+    let has = |hit: fn(&u8) -> bool| run.iter().any(hit);
+    run.len() == AWS_SECRET_LEN
+        && at(t, end) != b'='
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(|&b| b.is_ascii_digit() || b == b'/' || b == b'+')
+}
+
 /// The secret access key that comes with an AWS access key ID, in the few bytes
 /// after it (`AKIA... wJalr...`, `AKIA...:wJalr...`, `access key: AKIA...,
 /// secret key: wJalr...`): the first run there of exactly forty base64
 /// characters that mixes upper- and lower-case letters and holds a digit, `/`
 /// or `+`. Alone, such a run is any long word; next to its key ID it is the
-/// half of the pair that signs requests. Reads at most `WINDOW` bytes and one
+/// half of the pair that signs requests. Reads at most `AWS_WINDOW` bytes and one
 /// key's length past them.
 pub(crate) fn aws_secret_after(t: &[u8], key_end: usize) -> Option<(usize, usize)> {
-    const WINDOW: usize = 80;
-    const LEN: usize = 40;
-    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+';
-    let limit = key_end.saturating_add(WINDOW).min(t.len());
+    let limit = key_end.saturating_add(AWS_WINDOW).min(t.len());
     let mut i = key_end;
     while i < limit {
-        if !base64(at(t, i)) {
+        if !aws_base64(at(t, i)) {
             i += 1;
             continue;
         }
         let start = i;
-        while base64(at(t, i)) && i - start <= LEN {
+        while aws_base64(at(t, i)) && i - start <= AWS_SECRET_LEN {
             i += 1;
         }
-        let run = t.get(start..i).unwrap_or_default();
-        let has = |hit: fn(&u8) -> bool| run.iter().any(hit);
-        let shaped = run.len() == LEN
-            && at(t, i) != b'='
-            && has(u8::is_ascii_uppercase)
-            && has(u8::is_ascii_lowercase)
-            && has(|&b| b.is_ascii_digit() || b == b'/' || b == b'+');
-        if shaped {
+        if aws_secret_shaped(t, start, i) {
             return Some((start, i));
         }
         // A longer run is no key: step over what of it lies in the window
         // (only that: key IDs joined by `/` would otherwise each read the
         // rest of the same run).
-        while i < limit && base64(at(t, i)) {
+        while i < limit && aws_base64(at(t, i)) {
             i += 1;
+        }
+    }
+    None
+}
+
+/// The secret access key written before its key ID (`secret wJalr..., key
+/// id AKIA...`), for a key ID with none after it: the nearest run before it
+/// in `AWS_WINDOW` bytes shaped as in [`aws_secret_after`]. Reads at most the
+/// window and one key's length before it.
+pub(crate) fn aws_secret_before(t: &[u8], key_start: usize) -> Option<(usize, usize)> {
+    let floor = key_start.saturating_sub(AWS_WINDOW);
+    let mut i = key_start;
+    while i > floor {
+        if !aws_base64(before(t, i)) {
+            i -= 1;
+            continue;
+        }
+        let end = i;
+        while i > 0 && aws_base64(before(t, i)) && end - i <= AWS_SECRET_LEN {
+            i -= 1;
+        }
+        if aws_secret_shaped(t, i, end) {
+            return Some((i, end));
+        }
+        while i > floor && aws_base64(before(t, i)) {
+            i -= 1;
         }
     }
     None
@@ -385,9 +426,11 @@ mod tests {
     fn an_aws_secret_key_next_to_its_key_id() {
         let id = "AKIAIOSFODNN7EXAMPLE";
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        // The two, in the order the text holds them.
         let pair = |text: String, secret: &str| {
             let found = find(&text);
-            let want = [("aws_access_key", id), ("aws_access_key", secret)];
+            let mut want = [("aws_access_key", id), ("aws_access_key", secret)];
+            want.sort_by_key(|(_, v)| text.find(v));
             let want: Vec<(String, String)> = want
                 .iter()
                 .map(|(c, v)| (c.to_string(), v.to_string()))
@@ -404,6 +447,10 @@ mod tests {
                 secret,
             ),
             (format!("{id}\t{other}"), other.as_str()),
+            // The secret first, then its key ID.
+            (format!("secret {secret} for key ID {id}"), secret),
+            (format!("{secret}\n{id}\n"), secret),
+            (format!("密钥{secret}，访问密钥ID是{id}"), secret),
             // Read as one credential's value, the pair is still the pair.
             (
                 format!("客户说我的AWS访问密钥是{id}:{secret}请帮忙"),
@@ -441,6 +488,11 @@ mod tests {
             format!("{id} {}=", &secret[1..]),
             format!("{id} commit 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"),
             format!("{id} {}", "AbcdefghijKlmnopqrstUvwxyzabcdEfghijklmn"),
+            // The same before it: too far, too long, too short, padded.
+            format!("{secret} {} {id}", "x ".repeat(40)),
+            format!("A{secret} {id}"),
+            format!("{} {id}", &secret[1..]),
+            format!("{}= {id}", &secret[1..]),
         ];
         for text in &alone {
             assert_eq!(

@@ -574,8 +574,9 @@ fn aws_key(rng: &mut Rng) -> String {
 }
 
 /// An access key ID, or one in three times the ID and its secret access key
-/// as people paste them (`ID:SECRET`, `ID SECRET`, `ID, secret SECRET`): then
-/// the secret is what must not cross.
+/// as people paste them (`ID:SECRET`, `ID SECRET`, `ID, secret SECRET`, or
+/// the secret first, `SECRET, key ID ID`): then the secret is what must not
+/// cross.
 fn aws_pair(rng: &mut Rng) -> Value {
     let id = aws_key(rng);
     if !rng.chance(1, 3) {
@@ -589,6 +590,11 @@ fn aws_pair(rng: &mut Rng) -> Value {
         }
     };
     let glue = rng.pick(&[":", " ", " / ", ", secret ", "\nsecret access key: "]);
+    // One pair in four the other way round: the secret, then its key ID.
+    if rng.chance(1, 4) {
+        let glue = rng.pick(&[" ", ", key ID ", "\naccess key ID: "]);
+        return Value::new(format!("{secret}{glue}{id}"), secret);
+    }
     Value::new(format!("{id}{glue}{secret}"), secret)
 }
 
