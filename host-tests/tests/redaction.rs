@@ -352,6 +352,7 @@ fn every_category() -> Vec<(&'static str, String, String)> {
         ("us_ssn", "287-65-4321".into(), "SSN {}"),
         ("passport", "E73920518".into(), "护照号码：{}"),
         ("national_id", "A123456(3)".into(), "HKID {}"),
+        ("date_of_birth", "1985-02-14".into(), "DOB {}"),
         ("payment_card", luhn_card("4", 16), "card {}"),
         ("iban", iban("DE", "370400440532013000"), "IBAN {}"),
         ("ipv4", "198.51.100.77".into(), "host {} down"),

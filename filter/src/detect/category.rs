@@ -20,6 +20,8 @@ pub enum Category {
     /// or an identity number after its name (`HKID`, `NINO`, `マイナンバー`,
     /// `주민등록번호`, `澳門身份證`).
     NationalId,
+    /// A date of birth, after its name.
+    DateOfBirth,
     PaymentCard,
     Iban,
     Ipv4,
@@ -47,6 +49,7 @@ pub const BUILTIN_CATEGORIES: &[Category] = &[
     Category::UsSsn,
     Category::Passport,
     Category::NationalId,
+    Category::DateOfBirth,
     Category::PaymentCard,
     Category::Iban,
     Category::Ipv4,
@@ -78,6 +81,7 @@ impl Category {
             Category::UsSsn => "us_ssn",
             Category::Passport => "passport",
             Category::NationalId => "national_id",
+            Category::DateOfBirth => "date_of_birth",
             Category::PaymentCard => "payment_card",
             Category::Iban => "iban",
             Category::Ipv4 => "ipv4",
@@ -189,6 +193,7 @@ impl Category {
             Category::Credential => 18,
             Category::Passport => 19,
             Category::NationalId => 20,
+            Category::DateOfBirth => 21,
             Category::Custom(_) => return 0,
         };
         1 << index
@@ -234,7 +239,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(BUILTIN_CATEGORIES.len(), 21);
+        assert_eq!(BUILTIN_CATEGORIES.len(), 22);
         let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
@@ -242,7 +247,7 @@ mod tests {
             assert_eq!(bits & c.bit(), 0, "{c}");
             bits |= c.bit();
         }
-        assert_eq!(bits.count_ones(), 21);
+        assert_eq!(bits.count_ones(), 22);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());
@@ -260,6 +265,7 @@ mod tests {
             ("us_ssn", "restricted"),
             ("passport", "restricted"),
             ("national_id", "restricted"),
+            ("date_of_birth", "confidential"),
             ("payment_card", "restricted"),
             ("iban", "restricted"),
             ("openai_key", "secret"),

@@ -318,7 +318,7 @@ fn named_before(t: &[u8], start: usize) -> Option<Document> {
 
 /// The start of the ASCII word of letters that ends at `end`, when it is
 /// shorter than [`MAX_WORD`] and no longer word holds it.
-fn word_before(t: &[u8], end: usize) -> Option<usize> {
+pub(crate) fn word_before(t: &[u8], end: usize) -> Option<usize> {
     let mut start = end;
     while is(t, start.wrapping_sub(1), ALPHA) && end - start < MAX_WORD {
         start -= 1;
@@ -328,7 +328,7 @@ fn word_before(t: &[u8], end: usize) -> Option<usize> {
 
 /// Separators between a name and its number: spaces, `:`, `#`, `.`, `_`
 /// (`passport_no`), quotes and brackets (`"passport": "E1..."`).
-fn is_separator(b: u8) -> bool {
+pub(crate) fn is_separator(b: u8) -> bool {
     matches!(
         b,
         b' ' | b'\t'
@@ -348,7 +348,7 @@ fn is_separator(b: u8) -> bool {
     )
 }
 
-fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
+pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
     list.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 

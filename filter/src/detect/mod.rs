@@ -16,7 +16,8 @@
 //!   inside a word, the IBAN and credit-code checks (`ids`) and the Hong Kong,
 //!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
 //!   document's name right before the digit's word makes it a passport or
-//!   identity number (`documents`); `@` the e-mail
+//!   identity number (`documents`), and a date's a date of birth
+//!   (`birth_dates`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
@@ -41,6 +42,7 @@
 //! - Separators inside numbers are one space, dash or dot between groups; card
 //!   groups have at least three digits.
 
+mod birth_dates;
 mod bytes;
 mod category;
 mod checks;

@@ -4,6 +4,7 @@
 //! block's input, where no `:`, `=` or name stands in any text for the text
 //! detectors to find.
 
+use super::birth_dates;
 use super::category::Category;
 use super::credentials::CredentialKey;
 use super::documents::{self, Document};
@@ -15,6 +16,7 @@ pub struct Named(Held);
 enum Held {
     Credential(CredentialKey),
     DocumentNumber(Document),
+    BirthDate,
 }
 
 impl Named {
@@ -24,7 +26,10 @@ impl Named {
         if let Some(credential) = CredentialKey::of(key) {
             return Some(Named(Held::Credential(credential)));
         }
-        documents::document_key(key).map(|document| Named(Held::DocumentNumber(document)))
+        if let Some(document) = documents::document_key(key) {
+            return Some(Named(Held::DocumentNumber(document)));
+        }
+        birth_dates::is_birth_date_key(key).then_some(Named(Held::BirthDate))
     }
 
     /// The category of what the key holds.
@@ -32,6 +37,7 @@ impl Named {
         match self.0 {
             Held::Credential(_) => Category::Credential,
             Held::DocumentNumber(document) => document.category(),
+            Held::BirthDate => Category::DateOfBirth,
         }
     }
 
@@ -41,6 +47,7 @@ impl Named {
         match self.0 {
             Held::Credential(key) => key.value_span(value),
             Held::DocumentNumber(_) => documents::is_number(value).then_some((0, value.len())),
+            Held::BirthDate => birth_dates::is_date(value).then_some((0, value.len())),
         }
     }
 }

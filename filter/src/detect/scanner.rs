@@ -6,7 +6,9 @@ use super::category::{Category, Enabled};
 use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
-use super::{credentials, documents, email, ids, ipv6, national_ids, numbers, secrets};
+use super::{
+    birth_dates, credentials, documents, email, ids, ipv6, national_ids, numbers, secrets,
+};
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
 
@@ -168,6 +170,16 @@ impl Scanner {
                     .filter(|(_, _, category)| on.has(category));
                 if let Some((start, end, category)) = document {
                     out.push((start, end, category));
+                    i = end.max(i + 1);
+                    continue;
+                }
+                // `DOB: 1990-03-12`, `出生日期：1990年3月12日`.
+                let birth = on
+                    .has(&Category::DateOfBirth)
+                    .then(|| birth_dates::birth_date(t, i))
+                    .flatten();
+                if let Some((start, end)) = birth {
+                    out.push((start, end, Category::DateOfBirth));
                     i = end.max(i + 1);
                     continue;
                 }

@@ -86,6 +86,7 @@ pub fn noun(category: &str, lang: &str) -> &'static str {
         "us_ssn" => ("SSN", "美国社保号"),
         "passport" => ("travel document", "证件"),
         "national_id" => ("identity card number", "身份证件号码"),
+        "date_of_birth" => ("customer record", "客户资料"),
         "payment_card" => ("card number", "银行卡号"),
         "iban" => ("IBAN", "IBAN账号"),
         "ipv4" => ("server IP", "服务器IP"),

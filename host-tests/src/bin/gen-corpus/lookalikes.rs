@@ -52,6 +52,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
         "member code (fails its check)",
         "会员编码（校验失败）",
     ),
+    ("birth_reference", "event", "活动"),
 ];
 
 fn neg(plain: String) -> Value {
@@ -494,6 +495,15 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
         },
         // Shaped like a passport number, but no document's name stands right
         // before it: the noun says "fee", or other words come between.
+        // Dates near a word about birth that does not name the date as one.
+        "birth_reference" => {
+            let date = format!("{}-{:02}-{:02}", rng.range(2020, 2030), rng.range(1, 12), rng.range(1, 28));
+            match rng.below(3) {
+                0 => neg(format!("birthday party on {date}")),
+                1 => neg(format!("births registered on {date}")),
+                _ => neg(format!("生日会定在{date}")),
+            }
+        }
         "passport_reference" => match rng.below(4) {
             0 => neg(format!("E{}", rng.digits(8))),
             1 => neg(format!("booking CA{}", rng.digits(7))),

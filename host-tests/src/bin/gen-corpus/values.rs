@@ -13,6 +13,7 @@ pub const CATEGORIES: &[&str] = &[
     "us_ssn",
     "passport",
     "national_id",
+    "date_of_birth",
     "payment_card",
     "iban",
     "ipv4",
@@ -69,6 +70,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "us_ssn" => ssn(rng),
         "passport" => passport(rng),
         "national_id" => national_id(rng),
+        "date_of_birth" => birth_date(rng),
         "payment_card" => card(rng),
         "iban" => iban(rng),
         "ipv4" => ipv4(rng),
@@ -419,6 +421,48 @@ fn named_identity(rng: &mut Rng) -> Value {
     };
     let mut v = Value::new(id.clone(), id);
     v.context = Some(*rng.pick(names));
+    v
+}
+
+/// A date of birth in one of the common shapes, after its name (alone a
+/// date means nothing).
+fn birth_date(rng: &mut Rng) -> Value {
+    const MONTHS: &[&str] = &[
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let (year, month, day) = (rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
+    let name = |m: u32| MONTHS[(m - 1) as usize];
+    let date = match rng.below(8) {
+        0 => format!("{year}-{month:02}-{day:02}"),
+        1 => format!("{year}/{month}/{day}"),
+        2 => format!("{day:02}/{month:02}/{year}"),
+        3 => format!("{month:02}/{day:02}/{year}"),
+        4 => format!("{day:02}.{month:02}.{year}"),
+        5 => format!("{year}年{month}月{day}日"),
+        6 => format!("{day} {} {year}", name(month)),
+        _ => format!("{} {day}, {year}", name(month)),
+    };
+    let mut v = Value::new(date.clone(), date);
+    v.context = Some(*rng.pick(&[
+        "date of birth:",
+        "DOB",
+        "born on",
+        "birthday",
+        "出生日期：",
+        "出生于",
+        "生年月日",
+    ]));
     v
 }
 
