@@ -76,6 +76,15 @@ fn bodies() -> Vec<(&'static str, Body)> {
                 n,
             ))
         }),
+        // Each date and number reads back to a name of a birth date or an
+        // identity card, past fillers; Korea's shape reads its seven digits;
+        // `March 12` reads its month back. One date in the text is taken.
+        ("dates, birth and card names, one taken", |n| {
+            chat(&sized(
+                "ID card photo 123456 birthday party on 2024-05-01 RRN 900101-12345678 DOB 1990-13-12 born 1990-03-12-7 the meeting on 12/03/2024, March 12, 2024 出生于1990年3月12日 ",
+                n,
+            ))
+        }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),
