@@ -19,7 +19,7 @@
 //! dash), Macau's (`澳門身份證 1234567(8)`, a bracketed check character kept
 //! with its number).
 
-use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
+use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT, UPPER};
 use super::category::Category;
 
 /// What a name before a number says the number is.
@@ -143,6 +143,9 @@ const MAX_LETTERS: usize = 3;
 /// `digit`, the first digit of its word, when the document's name stands
 /// before it: the number's span and what its name says it is.
 pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, Document)> {
+    if let Some((start, end)) = grouped(t, digit) {
+        return named_before(t, start).map(|document| (start, end, document));
+    }
     let mut start = digit;
     while is(t, start.wrapping_sub(1), ALPHA) {
         if digit - start == MAX_LETTERS {
@@ -191,6 +194,57 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, D
         },
     };
     Some((start, end, document))
+}
+
+/// A number printed in groups, whose first group of digits starts at
+/// `digit`: `AB 12 34 56 C` (a National Insurance number), `1234 5678 9012`
+/// (a My Number), `E 1234 5678`. One or two capitals, then two or more groups
+/// of two to four digits, then perhaps one capital, each one space apart: as
+/// a whole six to twelve characters, five or more of them digits. A group of
+/// more digits, or more groups than that, is some longer number's (a
+/// resident ID's, a card's) and not read here.
+fn grouped(t: &[u8], digit: usize) -> Option<(usize, usize)> {
+    let group = |at: usize| {
+        let mut end = at;
+        while is(t, end, DIGIT) && end - at <= 4 {
+            end += 1;
+        }
+        (2..=4).contains(&(end - at)).then_some(end)
+    };
+    let mut end = group(digit)?;
+    if !(at(t, end) == b' ' && is(t, end + 1, DIGIT)) {
+        return None;
+    }
+    let mut chars = end - digit;
+    while at(t, end) == b' ' {
+        let Some(next) = group(end + 1) else { break };
+        chars += next - end - 1;
+        end = next;
+    }
+    if is(t, end, DIGIT) {
+        return None;
+    }
+    let mut start = digit;
+    if let Some(w) = (before(t, digit) == b' ')
+        .then(|| word_before(t, digit - 1))
+        .flatten()
+    {
+        let letters = t.get(w..digit - 1).unwrap_or_default();
+        if letters.len() <= 2
+            && letters.iter().all(u8::is_ascii_uppercase)
+            && !is(t, w.wrapping_sub(1), DIGIT)
+        {
+            chars += letters.len();
+            start = w;
+        }
+    }
+    if at(t, end) == b' ' && is(t, end + 1, UPPER) && !is(t, end + 2, ALNUM) {
+        chars += 1;
+        end += 2;
+    }
+    let digits = (start..end).filter(|&i| is(t, i, DIGIT)).count();
+    let fits = (MIN_LEN..=MAX_LEN).contains(&chars) && digits >= MIN_DIGITS && !is(t, end, ALNUM);
+    fits.then_some((start, end))
 }
 
 /// Whether `t` holds exactly `n` digits from `from` on, and no more.
@@ -382,6 +436,7 @@ mod tests {
             ("numéro de passeport: 12AB34567", "12AB34567"),
             ("旅券番号 TK1234567", "TK1234567"),
             ("여권번호 M12345678", "M12345678"),
+            ("passport no. E 1234 5678", "E 1234 5678"),
             ("ＰＡＳＳＰＯＲＴ Ｅ１２３４５６７８", "Ｅ１２３４５６７８"),
         ];
         for (text, span) in cases {
@@ -481,6 +536,10 @@ mod tests {
             ("Identity Card Number: K9876543", "K9876543"),
             ("{\"id_card\": \"123456789\"}", "123456789"),
             ("身份证号码为12345678", "12345678"),
+            // Printed in groups, as the cards print them.
+            ("NINO: QQ 12 34 56 C", "QQ 12 34 56 C"),
+            ("National Insurance number AB 12 34 56.", "AB 12 34 56"),
+            ("マイナンバー 1234 5678 9012", "1234 5678 9012"),
         ];
         for (text, span) in cases {
             expect_only(text, "national_id", span);
@@ -503,6 +562,9 @@ mod tests {
             // Too short or too long.
             "HKID 12345",
             "NINO AB12345678901",
+            // Groups with no name, or too many digits for a document.
+            "QQ 12 34 56 C",
+            "マイナンバー 1234 5678 9012 3456 7890",
         ]);
         // The mainland's 18-character ID after its name stays the resident ID
         // the number parser checks.

@@ -419,7 +419,21 @@ fn named_identity(rng: &mut Rng) -> Value {
             &["澳門身份證", "澳门居民身份证号码", "BIR no."],
         ),
     };
-    let mut v = Value::new(id.clone(), id);
+    // National Insurance numbers and My Numbers one time in two in the groups
+    // the cards print: `AB 12 34 56 C`, `1234 5678 9012`.
+    let grouped = match id.len() {
+        9 if id.as_bytes()[0].is_ascii_alphabetic() && rng.chance(1, 2) => Some(format!(
+            "{} {} {} {} {}",
+            &id[..2],
+            &id[2..4],
+            &id[4..6],
+            &id[6..8],
+            &id[8..]
+        )),
+        12 if rng.chance(1, 2) => Some(format!("{} {} {}", &id[..4], &id[4..8], &id[8..])),
+        _ => None,
+    };
+    let mut v = Value::new(grouped.unwrap_or_else(|| id.clone()), id);
     v.context = Some(*rng.pick(names));
     v
 }
