@@ -13,7 +13,7 @@
 //! months and days in range.
 
 use super::bytes::{at, before, is, ALPHA, DIGIT};
-use super::documents::{is_separator, one_of, word_before};
+use super::documents::{is_separator, one_of, person_after_of, word_before};
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
 /// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]).
@@ -258,6 +258,10 @@ fn named_before(t: &[u8], start: usize) -> bool {
             if one_of(word, NAMES) {
                 return true;
             }
+            if let Some(of) = person_after_of(t, word_start, end) {
+                end = of;
+                continue;
+            }
             if !one_of(word, FILLER_WORDS) {
                 return false;
             }
@@ -316,6 +320,7 @@ mod tests {
             ("생년월일 1990.03.12", "1990.03.12"),
             ("{\"date_of_birth\": \"1990-03-12\"}", "1990-03-12"),
             ("ＤＯＢ：１９９０－０３－１２", "１９９０－０３－１２"),
+            ("date of birth of Maria Lopez: 1990-03-12", "1990-03-12"),
         ];
         for (text, span) in cases {
             expect_only(text, "date_of_birth", span);

@@ -359,12 +359,42 @@ fn named_before(t: &[u8], start: usize) -> Option<Document> {
                     }
                 }
             }
+            if let Some(of) = person_after_of(t, word_start, end) {
+                end = of;
+                continue;
+            }
             if !one_of(word, FILLER_WORDS) {
                 return None;
             }
             end = word_start;
         } else {
             return None;
+        }
+    }
+    None
+}
+
+/// `of Li Wei`, `for ZHANG San`: when the word at `word_start..end` ends a
+/// person's name of one to three capitalised (or upper-case) words after
+/// `of` or `for`, where that `of` or `for` starts. A document's or a date's
+/// name may stand before it (`passport of Li Wei: E12345678`).
+pub(crate) fn person_after_of(t: &[u8], word_start: usize, end: usize) -> Option<usize> {
+    let name_word = |w: &[u8]| {
+        w.len() >= 2
+            && w.first().is_some_and(u8::is_ascii_uppercase)
+            && (w.iter().skip(1).all(u8::is_ascii_lowercase)
+                || w.iter().all(u8::is_ascii_uppercase))
+    };
+    let (mut start, mut end) = (word_start, end);
+    for _ in 0..3 {
+        if !name_word(t.get(start..end)?) || before(t, start) != b' ' {
+            return None;
+        }
+        end = start - 1;
+        start = word_before(t, end)?;
+        let word = t.get(start..end)?;
+        if word.eq_ignore_ascii_case(b"of") || word.eq_ignore_ascii_case(b"for") {
+            return Some(start);
         }
     }
     None
@@ -437,6 +467,11 @@ mod tests {
             ("旅券番号 TK1234567", "TK1234567"),
             ("여권번호 M12345678", "M12345678"),
             ("passport no. E 1234 5678", "E 1234 5678"),
+            ("passport of Li Wei: E12345678", "E12345678"),
+            (
+                "the passport number for ZHANG San is G12345678",
+                "G12345678",
+            ),
             ("ＰＡＳＳＰＯＲＴ Ｅ１２３４５６７８", "Ｅ１２３４５６７８"),
         ];
         for (text, span) in cases {
@@ -506,6 +541,10 @@ mod tests {
             "passport E1234567-2",
             // The name inside another word.
             "nopassport 123456789",
+            // Other words, not a person's name after `of`, between.
+            "passport of the applicant E12345678",
+            "passport of Li Wei and order E12345678",
+            "passport of A B C D 12345678",
         ]);
     }
 
