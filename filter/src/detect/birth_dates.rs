@@ -13,7 +13,7 @@
 //! months and days in range.
 
 use super::bytes::{at, before, is, ALPHA, DIGIT};
-use super::documents::{is_separator, one_of, person_after_of, word_before};
+use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
 /// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]).
@@ -233,44 +233,29 @@ fn valid(year: u32, month: u32, day: u32) -> bool {
 }
 
 /// Whether a name of a date of birth ends before `start`, perhaps followed
-/// by filler words, marks and separators, within [`MAX_LEAD`] bytes.
+/// by filler words, marks, separators and a person's name, within
+/// [`MAX_LEAD`] bytes.
 fn named_before(t: &[u8], start: usize) -> bool {
-    let floor = start.saturating_sub(MAX_LEAD);
-    let mut end = start;
-    while end > floor {
-        let b = before(t, end);
-        if is_separator(b) {
-            end -= 1;
-        } else if !b.is_ascii() {
-            let head = t.get(..end).unwrap_or_default();
-            if CJK_NAMES.iter().any(|n| head.ends_with(n.as_bytes())) {
-                return true;
-            }
-            match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
-                Some(mark) => end -= mark.len(),
-                None => return false,
-            }
-        } else if b.is_ascii_alphabetic() {
-            let Some(word_start) = word_before(t, end) else {
-                return false;
-            };
-            let word = t.get(word_start..end).unwrap_or_default();
-            if one_of(word, NAMES) {
-                return true;
-            }
-            if let Some(of) = person_after_of(t, word_start, end) {
-                end = of;
-                continue;
-            }
-            if !one_of(word, FILLER_WORDS) {
-                return false;
-            }
-            end = word_start;
+    let ascii = |word_start: usize, end: usize| {
+        let word = t.get(word_start..end).unwrap_or_default();
+        if one_of(word, NAMES) {
+            Read::Name(())
+        } else if one_of(word, FILLER_WORDS) {
+            Read::Filler(word.len())
         } else {
-            return false;
+            Read::Other
         }
-    }
-    false
+    };
+    let cjk = |head: &[u8]| {
+        if ends_with_one_of(head, CJK_NAMES) {
+            return Read::Name(());
+        }
+        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
+            Some(mark) => Read::Filler(mark.len()),
+            None => Read::Other,
+        }
+    };
+    name_before(t, start, MAX_LEAD, ascii, cjk).is_some()
 }
 
 /// Whether a JSON key names a date of birth: `dob`, `date_of_birth`,

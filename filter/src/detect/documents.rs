@@ -21,6 +21,7 @@
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT, UPPER};
 use super::category::Category;
+use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
 
 /// What a name before a number says the number is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +131,6 @@ const FILLER_MARKS: &[&str] = &[
 
 /// How far before the number its name may end: a few fillers and marks.
 const MAX_LEAD: usize = 32;
-/// The longest word read back: the longest name.
-const MAX_WORD: usize = 16;
 /// A number: six to twelve letters and digits, five or more of them digits and
 /// at most three letters.
 const MIN_LEN: usize = 6;
@@ -316,124 +315,46 @@ fn has_word(key: &[u8], name: &[u8]) -> bool {
 }
 
 /// The document whose name ends before `start`, perhaps followed by filler
-/// words, marks and separators, within [`MAX_LEAD`] bytes. Most numbers have
-/// a digit, a mark or a plain word before them and are refused at once.
+/// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.
 fn named_before(t: &[u8], start: usize) -> Option<Document> {
-    let floor = start.saturating_sub(MAX_LEAD);
-    let mut end = start;
-    while end > floor {
-        let b = before(t, end);
-        if is_separator(b) {
-            end -= 1;
-        } else if !b.is_ascii() {
-            let head = t.get(..end).unwrap_or_default();
-            let named = |names: &[&str]| names.iter().any(|n| head.ends_with(n.as_bytes()));
-            if named(CJK_ID_NAMES) {
-                return Some(Document::IdentityCard);
-            }
-            match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
-                Some(mark) => end -= mark.len(),
-                None => return named(CJK_NAMES).then_some(Document::Passport),
-            }
-        } else if b.is_ascii_alphabetic() {
-            let word_start = word_before(t, end)?;
-            let word = t.get(word_start..end).unwrap_or_default();
-            if one_of(word, NAMES) {
-                return Some(Document::Passport);
-            }
-            if one_of(word, ID_NAMES) {
-                return Some(Document::IdentityCard);
-            }
-            let first = ID_PHRASES
-                .iter()
-                .filter(|(_, second)| word.eq_ignore_ascii_case(second));
-            for (first, _) in first {
-                // One separator between the two words: `ID card`, `id_card`.
-                let gap = word_start.wrapping_sub(1);
-                if matches!(at(t, gap), b' ' | b'_' | b'-') {
-                    let first_start = word_before(t, gap)?;
-                    if t.get(first_start..gap)
-                        .is_some_and(|w| w.eq_ignore_ascii_case(first))
-                    {
-                        return Some(Document::IdentityCard);
-                    }
-                }
-            }
-            if let Some(of) = person_after_of(t, word_start, end) {
-                end = of;
-                continue;
-            }
-            if !one_of(word, FILLER_WORDS) {
-                return None;
-            }
-            end = word_start;
+    let ascii = |word_start: usize, end: usize| {
+        let word = t.get(word_start..end).unwrap_or_default();
+        if one_of(word, NAMES) {
+            Read::Name(Document::Passport)
+        } else if one_of(word, ID_NAMES) || second_of_phrase(t, word_start, word) {
+            Read::Name(Document::IdentityCard)
+        } else if one_of(word, FILLER_WORDS) {
+            Read::Filler(word.len())
         } else {
-            return None;
+            Read::Other
         }
-    }
-    None
-}
-
-/// `of Li Wei`, `for ZHANG San`: when the word at `word_start..end` ends a
-/// person's name of one to three capitalised (or upper-case) words after
-/// `of` or `for`, where that `of` or `for` starts. A document's or a date's
-/// name may stand before it (`passport of Li Wei: E12345678`).
-pub(crate) fn person_after_of(t: &[u8], word_start: usize, end: usize) -> Option<usize> {
-    let name_word = |w: &[u8]| {
-        w.len() >= 2
-            && w.first().is_some_and(u8::is_ascii_uppercase)
-            && (w.iter().skip(1).all(u8::is_ascii_lowercase)
-                || w.iter().all(u8::is_ascii_uppercase))
     };
-    let (mut start, mut end) = (word_start, end);
-    for _ in 0..3 {
-        if !name_word(t.get(start..end)?) || before(t, start) != b' ' {
-            return None;
+    let cjk = |head: &[u8]| {
+        if ends_with_one_of(head, CJK_ID_NAMES) {
+            return Read::Name(Document::IdentityCard);
         }
-        end = start - 1;
-        start = word_before(t, end)?;
-        let word = t.get(start..end)?;
-        if word.eq_ignore_ascii_case(b"of") || word.eq_ignore_ascii_case(b"for") {
-            return Some(start);
+        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
+            Some(mark) => Read::Filler(mark.len()),
+            None if ends_with_one_of(head, CJK_NAMES) => Read::Name(Document::Passport),
+            None => Read::Other,
         }
+    };
+    name_before(t, start, MAX_LEAD, ascii, cjk)
+}
+
+/// Whether `word`, at `word_start`, ends one of [`ID_PHRASES`]: its first
+/// word one separator before it (`ID card`, `id_card`).
+fn second_of_phrase(t: &[u8], word_start: usize, word: &[u8]) -> bool {
+    let gap = word_start.wrapping_sub(1);
+    if !matches!(at(t, gap), b' ' | b'_' | b'-') {
+        return false;
     }
-    None
-}
-
-/// The start of the ASCII word of letters that ends at `end`, when it is
-/// shorter than [`MAX_WORD`] and no longer word holds it.
-pub(crate) fn word_before(t: &[u8], end: usize) -> Option<usize> {
-    let mut start = end;
-    while is(t, start.wrapping_sub(1), ALPHA) && end - start < MAX_WORD {
-        start -= 1;
-    }
-    (start < end && !is(t, start.wrapping_sub(1), ALPHA)).then_some(start)
-}
-
-/// Separators between a name and its number: spaces, `:`, `#`, `.`, `_`
-/// (`passport_no`), quotes and brackets (`"passport": "E1..."`).
-pub(crate) fn is_separator(b: u8) -> bool {
-    matches!(
-        b,
-        b' ' | b'\t'
-            | b'\n'
-            | b'\r'
-            | b':'
-            | b'#'
-            | b'.'
-            | b'_'
-            | b'-'
-            | b'='
-            | b'"'
-            | b'\''
-            | b'('
-            | b')'
-            | b','
-    )
-}
-
-pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
-    list.iter().any(|w| word.eq_ignore_ascii_case(w))
+    let Some(first) = word_before(t, gap).and_then(|s| t.get(s..gap)) else {
+        return false;
+    };
+    ID_PHRASES
+        .iter()
+        .any(|(a, b)| word.eq_ignore_ascii_case(b) && first.eq_ignore_ascii_case(a))
 }
 
 #[cfg(test)]

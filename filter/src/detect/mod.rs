@@ -53,6 +53,7 @@ mod documents;
 mod email;
 mod ids;
 mod ipv6;
+mod lead;
 mod named;
 mod national_ids;
 mod normalize;

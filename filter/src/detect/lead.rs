@@ -1,0 +1,128 @@
+//! The words written before a value that only its name makes sensitive (a
+//! passport number, a date of birth): read back from the value over
+//! separators, filler words and marks, and a person's name after `of`, to the
+//! name of what the value is.
+
+use super::bytes::{before, is, ALPHA};
+
+/// What a word read back says, as the detector's tables tell it.
+pub(crate) enum Read<K> {
+    /// The value's name: the value is a `K`.
+    Name(K),
+    /// A filler word or mark of this many bytes: read on before it.
+    Filler(usize),
+    /// Anything else: no name stands before the value.
+    Other,
+}
+
+/// What the name that ends before `start` says the value is, perhaps after
+/// separators, fillers and a person's name, within `max_lead` bytes. `ascii`
+/// reads an ASCII word of letters (its span), `cjk` the non-ASCII text that
+/// ends where reading stands (its bytes up to there). Most values have a
+/// digit, a mark or a plain word right before them and are refused at once.
+pub(crate) fn name_before<K>(
+    t: &[u8],
+    start: usize,
+    max_lead: usize,
+    ascii: impl Fn(usize, usize) -> Read<K>,
+    cjk: impl Fn(&[u8]) -> Read<K>,
+) -> Option<K> {
+    let floor = start.saturating_sub(max_lead);
+    let mut end = start;
+    while end > floor {
+        let b = before(t, end);
+        let read = if is_separator(b) {
+            Read::Filler(1)
+        } else if !b.is_ascii() {
+            cjk(t.get(..end).unwrap_or_default())
+        } else if b.is_ascii_alphabetic() {
+            let word_start = word_before(t, end)?;
+            match ascii(word_start, end) {
+                Read::Other => match person_after_of(t, word_start, end) {
+                    Some(of) => Read::Filler(end - of),
+                    None => Read::Other,
+                },
+                read => read,
+            }
+        } else {
+            Read::Other
+        };
+        match read {
+            Read::Name(k) => return Some(k),
+            Read::Filler(n) if n > 0 => end -= n,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Separators between a name and its value: spaces, `:`, `#`, `.`, `_`
+/// (`passport_no`), quotes and brackets (`"passport": "E1..."`).
+fn is_separator(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | b':'
+            | b'#'
+            | b'.'
+            | b'_'
+            | b'-'
+            | b'='
+            | b'"'
+            | b'\''
+            | b'('
+            | b')'
+            | b','
+    )
+}
+
+/// Whether `word` is one of `list` (any case).
+pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
+    list.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Whether `head` ends with one of `names`.
+pub(crate) fn ends_with_one_of(head: &[u8], names: &[&str]) -> bool {
+    names.iter().any(|n| head.ends_with(n.as_bytes()))
+}
+
+/// The longest word the reader reads back: the longest name.
+const MAX_WORD: usize = 16;
+
+/// The start of the ASCII word of letters that ends at `end`, when it is
+/// shorter than [`MAX_WORD`] and no longer word holds it.
+pub(crate) fn word_before(t: &[u8], end: usize) -> Option<usize> {
+    let mut start = end;
+    while is(t, start.wrapping_sub(1), ALPHA) && end - start < MAX_WORD {
+        start -= 1;
+    }
+    (start < end && !is(t, start.wrapping_sub(1), ALPHA)).then_some(start)
+}
+
+/// `of Li Wei`, `for ZHANG San`: when the word at `word_start..end` ends a
+/// person's name of one to three capitalised (or upper-case) words after
+/// `of` or `for`, where that `of` or `for` starts. A document's or a date's
+/// name may stand before it (`passport of Li Wei: E12345678`).
+fn person_after_of(t: &[u8], word_start: usize, end: usize) -> Option<usize> {
+    let name_word = |w: &[u8]| {
+        w.len() >= 2
+            && w.first().is_some_and(u8::is_ascii_uppercase)
+            && (w.iter().skip(1).all(u8::is_ascii_lowercase)
+                || w.iter().all(u8::is_ascii_uppercase))
+    };
+    let (mut start, mut end) = (word_start, end);
+    for _ in 0..3 {
+        if !name_word(t.get(start..end)?) || before(t, start) != b' ' {
+            return None;
+        }
+        end = start - 1;
+        start = word_before(t, end)?;
+        let word = t.get(start..end)?;
+        if word.eq_ignore_ascii_case(b"of") || word.eq_ignore_ascii_case(b"for") {
+            return Some(start);
+        }
+    }
+    None
+}
