@@ -8,7 +8,8 @@
 //! marks (`is`, `on`, `:`, `是`, `于`), stands right before it.
 //!
 //! The shapes: `1990-03-12`, `1990/3/12`, `1990.03.12`, `19900312`,
-//! `12/03/1990` and `03/12/1990` (either order, when the numbers allow it),
+//! `12/03/1990` and `03/12/1990` (either order, when the numbers allow it;
+//! `12/03/90` too),
 //! `1990年3月12日`, `12 March 1990`, `March 12, 1990`; years 1900 to 2099,
 //! months and days in range.
 
@@ -16,7 +17,8 @@ use super::bytes::{at, before, is, ALPHA, DIGIT};
 use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
-/// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]).
+/// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]); `D.O.B.`
+/// is told apart from its letters.
 const NAMES: &[&[u8]] = &[
     b"dob",
     b"birth",
@@ -143,7 +145,10 @@ fn day_or_month_first(t: &[u8], digit: usize, a: u32, from: usize) -> Option<(us
         if at(t, at_year - 1) != sep {
             return None;
         }
-        let (year, y_len) = number(t, at_year).filter(|&(_, n)| n == 4)?;
+        // `12/03/90`: a form's two-digit year, taken as the 1900s or 2000s
+        // alike (only the month and day are checked).
+        let (year, y_len) = number(t, at_year).filter(|&(_, n)| n == 4 || n == 2)?;
+        let year = if y_len == 2 { 1900 + year } else { year };
         let fits = valid(year, b, a) || valid(year, a, b);
         return fits.then_some((digit, at_year + y_len));
     }
@@ -238,7 +243,13 @@ fn valid(year: u32, month: u32, day: u32) -> bool {
 fn named_before(t: &[u8], start: usize) -> bool {
     let ascii = |word_start: usize, end: usize| {
         let word = t.get(word_start..end).unwrap_or_default();
-        if one_of(word, NAMES) {
+        // `D.O.B.`, read back from its `B`.
+        let dotted = word.eq_ignore_ascii_case(b"b")
+            && word_start
+                .checked_sub(4)
+                .and_then(|s| t.get(s..word_start))
+                .is_some_and(|d| d.eq_ignore_ascii_case(b"d.o."));
+        if dotted || one_of(word, NAMES) {
             Read::Name(())
         } else if one_of(word, FILLER_WORDS) {
             Read::Filler(word.len())
@@ -306,6 +317,8 @@ mod tests {
             ("{\"date_of_birth\": \"1990-03-12\"}", "1990-03-12"),
             ("ＤＯＢ：１９９０－０３－１２", "１９９０－０３－１２"),
             ("date of birth of Maria Lopez: 1990-03-12", "1990-03-12"),
+            ("DOB: 12/03/90", "12/03/90"),
+            ("D.O.B 3.7.05", "3.7.05"),
         ];
         for (text, span) in cases {
             expect_only(text, "date_of_birth", span);
@@ -330,6 +343,9 @@ mod tests {
             "DOB 1990-03-12T10:00",
             "born 1990-03-12-7",
             "DOB: 12 Marchy 1990",
+            "DOB: 31/31/90",
+            "DOB: 12/03/9",
+            "DOB: 12/03/901",
         ]);
     }
 

@@ -457,7 +457,8 @@ fn birth_date(rng: &mut Rng) -> Value {
     ];
     let (year, month, day) = (rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
     let name = |m: u32| MONTHS[(m - 1) as usize];
-    let date = match rng.below(8) {
+    let date = match rng.below(9) {
+        8 => format!("{day:02}/{month:02}/{:02}", year % 100),
         0 => format!("{year}-{month:02}-{day:02}"),
         1 => format!("{year}/{month}/{day}"),
         2 => format!("{day:02}/{month:02}/{year}"),
@@ -471,6 +472,7 @@ fn birth_date(rng: &mut Rng) -> Value {
     v.context = Some(*rng.pick(&[
         "date of birth:",
         "DOB",
+        "D.O.B.",
         "born on",
         "birthday",
         "出生日期：",
