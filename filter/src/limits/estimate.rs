@@ -167,6 +167,19 @@ impl TokenCounter {
                     };
                     let cost = word.cost();
                     self.close(cost);
+                    // Han characters right after it take the mark as their
+                    // prefix, as the branch below would, without a second
+                    // pass through this loop (most marks in Chinese prose).
+                    let after = rest.get(3..).unwrap_or_default();
+                    if after.first().is_some_and(|b| (0xE4..=0xE9).contains(b)) {
+                        let mut next = Word::new(Prefix::Mark(width(c)));
+                        let n = next.push_han_run(after);
+                        if n > 0 {
+                            self.run = Run::Word(next);
+                            i += 3 + n;
+                            continue;
+                        }
+                    }
                     self.run = Run::Punct(Punct::new(false, c));
                     i += 3;
                 }
