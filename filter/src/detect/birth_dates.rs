@@ -14,7 +14,7 @@
 //! months and days in range.
 
 use super::bytes::{at, before, is, ALPHA, DIGIT};
-use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
+use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
 /// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]); `D.O.B.`
@@ -281,9 +281,8 @@ pub(crate) fn is_birth_date_key(key: &str) -> bool {
             .any(|w| w.eq_ignore_ascii_case(name))
     };
     has(b"birth")
-        || bytes.eq_ignore_ascii_case(b"dob")
+        || has_word_of(bytes, &[b"dob"])
         || (!key.is_ascii() && CJK_NAMES.iter().any(|n| has(n.as_bytes())))
-        || ["dob_", "_dob"].iter().any(|p| has(p.as_bytes()))
 }
 
 #[cfg(test)]
@@ -363,7 +362,7 @@ mod tests {
         ] {
             assert!(is_birth_date_key(key), "{key}");
         }
-        for key in ["doberman", "adobe", "date", "created_at", "日期"] {
+        for key in ["doberman", "adobe", "date", "created_at", "日期", "dobby"] {
             assert!(!is_birth_date_key(key), "{key}");
         }
         for value in [

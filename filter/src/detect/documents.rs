@@ -21,7 +21,7 @@
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT, UPPER};
 use super::category::Category;
-use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
+use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
 
 /// What a name before a number says the number is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,10 +284,8 @@ pub(crate) fn document_key(key: &str) -> Option<Document> {
     if passport {
         return Some(Document::Passport);
     }
-    let card = ID_NAMES
-        .iter()
-        .chain(ID_KEYS)
-        .any(|name| has_word(bytes, name))
+    let card = has_word_of(bytes, ID_NAMES)
+        || has_word_of(bytes, ID_KEYS)
         || (!key.is_ascii() && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
     card.then_some(Document::IdentityCard)
 }
@@ -302,17 +300,6 @@ const ID_KEYS: &[&[u8]] = &[
     b"nationalinsurance",
     b"national_insurance",
 ];
-
-/// Whether `key` holds `name` (any case) as a word of its own: not inside a
-/// longer word of lower-case letters (`nric` is no word of `enriched`, nor
-/// `bir` of `birth_date`), but `userNric`, `hkid_no`, `NINO` hold theirs.
-fn has_word(key: &[u8], name: &[u8]) -> bool {
-    let n = name.len();
-    key.windows(n).enumerate().any(|(i, w)| {
-        let lower = |at: usize| key.get(at).is_some_and(u8::is_ascii_lowercase);
-        w.eq_ignore_ascii_case(name) && !(i > 0 && lower(i - 1) && lower(i)) && !lower(i + n)
-    })
-}
 
 /// The document whose name ends before `start`, perhaps followed by filler
 /// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.

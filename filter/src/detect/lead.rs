@@ -83,6 +83,24 @@ pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
     list.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
+/// Whether `key` (a JSON key) holds one of `names` (any case) as a word of
+/// its own: not inside a longer word of lower-case letters (`nric` is no word
+/// of `enriched`, nor `dob` of `adobe`), but `userNric`, `hkid_no`, `NINO`,
+/// `patient_dob` hold theirs. Only where a word may start are the names
+/// compared, so most keys cost a few byte comparisons.
+pub(crate) fn has_word_of(key: &[u8], names: &[&[u8]]) -> bool {
+    let lower = |at: usize| key.get(at).is_some_and(u8::is_ascii_lowercase);
+    (0..key.len())
+        .filter(|&i| i == 0 || !(lower(i - 1) && lower(i)))
+        .any(|i| {
+            names.iter().any(|name| {
+                key.get(i..i + name.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(name))
+                    && !lower(i + name.len())
+            })
+        })
+}
+
 /// Whether `head` ends with one of `names`.
 pub(crate) fn ends_with_one_of(head: &[u8], names: &[&str]) -> bool {
     names.iter().any(|n| head.ends_with(n.as_bytes()))
