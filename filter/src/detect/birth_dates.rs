@@ -13,7 +13,7 @@
 //! `1990年3月12日`, `12 March 1990`, `March 12, 1990`; years 1900 to 2099,
 //! months and days in range.
 
-use super::bytes::{at, before, is, ALPHA, DIGIT};
+use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
 use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
@@ -76,7 +76,7 @@ const MONTHS: &[&[u8]] = &[
 /// word), when its name stands before it: its span. `March 12, 1990` starts
 /// at its month.
 pub(crate) fn birth_date(t: &[u8], digit: usize) -> Option<(usize, usize)> {
-    if is(t, digit.wrapping_sub(1), ALPHA | DIGIT) {
+    if is(t, digit.wrapping_sub(1), ALNUM) {
         return None;
     }
     let (start, end) = date_at(t, digit)?;
@@ -104,20 +104,14 @@ fn date_at(t: &[u8], digit: usize) -> Option<(usize, usize)> {
         _ => None,
     }?;
     // `1990-03-12T10:00`, `1990-03-12-7`: part of something longer.
-    let longer = is(t, end, ALPHA | DIGIT)
-        || (matches!(at(t, end), b'-' | b'/' | b'.') && is(t, end + 1, DIGIT));
+    let longer =
+        is(t, end, ALNUM) || (matches!(at(t, end), b'-' | b'/' | b'.') && is(t, end + 1, DIGIT));
     (!longer).then_some((start, end))
 }
 
 /// `1990-03-12`, `1990/3/12`, `1990.03.12`, `1990年3月12日`: the end.
 fn year_first(t: &[u8], year: u32, from: usize) -> Option<usize> {
-    let sep = at(t, from);
-    if matches!(sep, b'-' | b'/' | b'.') {
-        let (month, m_len) = number(t, from + 1).filter(|&(_, n)| n <= 2)?;
-        let at_day = from + 1 + m_len + 1;
-        if at(t, at_day - 1) != sep {
-            return None;
-        }
+    if let Some((month, at_day)) = middle(t, from) {
         let (day, d_len) = number(t, at_day).filter(|&(_, n)| n <= 2)?;
         return valid(year, month, day).then_some(at_day + d_len);
     }
@@ -138,13 +132,7 @@ fn year_first(t: &[u8], year: u32, from: usize) -> Option<usize> {
 /// `12/03/1990`, `03/12/1990`, `12 March 1990`, or the `12` of `March 12,
 /// 1990`: the span.
 fn day_or_month_first(t: &[u8], digit: usize, a: u32, from: usize) -> Option<(usize, usize)> {
-    let sep = at(t, from);
-    if matches!(sep, b'-' | b'/' | b'.') {
-        let (b, b_len) = number(t, from + 1).filter(|&(_, n)| n <= 2)?;
-        let at_year = from + 1 + b_len + 1;
-        if at(t, at_year - 1) != sep {
-            return None;
-        }
+    if let Some((b, at_year)) = middle(t, from) {
         // `12/03/90`: a form's two-digit year, taken as the 1900s or 2000s
         // alike (only the month and day are checked).
         let (year, y_len) = number(t, at_year).filter(|&(_, n)| n == 4 || n == 2)?;
@@ -153,28 +141,21 @@ fn day_or_month_first(t: &[u8], digit: usize, a: u32, from: usize) -> Option<(us
         return fits.then_some((digit, at_year + y_len));
     }
     // `12 March 1990`.
-    if sep == b' ' {
-        if let Some(month_end) = month_word(t, from + 1) {
+    if at(t, from) == b' ' {
+        if let Some((month_end, month)) = month_word(t, from + 1) {
             if at(t, month_end) == b' ' {
                 let (year, y_len) = number(t, month_end + 1).filter(|&(_, n)| n == 4)?;
-                let month = month_of(t.get(from + 1..month_end)?)?;
                 return valid(year, month, a).then_some((digit, month_end + 1 + y_len));
             }
         }
     }
     // `March 12, 1990`: the month's name before the day.
     let (month_start, month) = month_before(t, digit)?;
-    let rest = t.get(from..)?;
-    let gap = if rest.starts_with(b", ") {
-        2
-    } else if rest.starts_with(b" ") {
-        1
-    } else {
-        0
+    let gap = match (at(t, from), at(t, from + 1)) {
+        (b',', b' ') => 2,
+        (b' ', _) => 1,
+        _ => return None,
     };
-    if gap == 0 {
-        return None;
-    }
     let (year, y_len) = number(t, from + gap).filter(|&(_, n)| n == 4)?;
     valid(year, month, a).then_some((month_start, from + gap + y_len))
 }
@@ -194,13 +175,27 @@ fn number(t: &[u8], i: usize) -> Option<(u32, usize)> {
     (n > 0).then_some((value, n))
 }
 
-/// The end of the month's name (full, or its first three letters) at `i`.
-fn month_word(t: &[u8], i: usize) -> Option<usize> {
+/// `-03-`, `/3/`, `.12.`: after the first number of a date at `from`, a
+/// separator, one or two digits and the same separator again: that middle
+/// number and where the last one starts.
+fn middle(t: &[u8], from: usize) -> Option<(u32, usize)> {
+    let sep = at(t, from);
+    if !matches!(sep, b'-' | b'/' | b'.') {
+        return None;
+    }
+    let (value, len) = number(t, from + 1).filter(|&(_, n)| n <= 2)?;
+    let last = from + 1 + len + 1;
+    (at(t, last - 1) == sep).then_some((value, last))
+}
+
+/// The end of the month's name (full, or its first three letters) at `i`,
+/// and the month.
+fn month_word(t: &[u8], i: usize) -> Option<(usize, u32)> {
     let mut end = i;
     while is(t, end, ALPHA) && end - i < 9 {
         end += 1;
     }
-    month_of(t.get(i..end)?).map(|_| end)
+    month_of(t.get(i..end)?).map(|month| (end, month))
 }
 
 /// The month (1 to 12) that `word` names, in full or by its first three

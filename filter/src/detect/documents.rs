@@ -167,22 +167,21 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, D
     }
     let next = at(t, end);
     // `passport no. 123456.78`, `E1234567-2`: part of something longer,
-    // unless it is an identity card's own shape.
+    // unless it is Korea's resident registration number, `900101-1234567`.
     let longer = matches!(next, b'.' | b'-' | b'/') && is(t, end + 1, ALNUM);
-    if longer && !(next == b'-' && digits_at(t, start, 6) && digits_at(t, end + 1, 7)) {
+    let korean = longer
+        && next == b'-'
+        && digits_at(t, start, 6)
+        && digits_at(t, end + 1, 7)
+        && !is(t, end + 8, ALPHA);
+    if longer && !korean {
         return None;
     }
     let document = named_before(t, start)?;
     let end = match document {
-        Document::Passport if longer => return None,
+        Document::Passport if korean => return None,
         Document::Passport => end,
-        // `900101-1234567`: Korea's resident registration number.
-        Document::IdentityCard if longer => {
-            if end - start != 6 || is(t, end + 8, ALNUM) {
-                return None;
-            }
-            end + 8
-        }
+        Document::IdentityCard if korean => end + 8,
         // `510107 20011231 0668`: the first group of a longer number (the
         // mainland's resident ID), the number parser's to read whole.
         Document::IdentityCard if next == b' ' && is(t, end + 1, DIGIT) => return None,
@@ -276,7 +275,8 @@ pub(crate) fn document_key(key: &str) -> Option<Document> {
     };
     // Every key of a JSON body comes here: an ASCII key is asked for `pas`,
     // the start of every ASCII passport name, before the names themselves.
-    let passport = if key.is_ascii() {
+    let ascii = key.is_ascii();
+    let passport = if ascii {
         has(b"pas") && NAMES.iter().any(|name| has(name))
     } else {
         NAMES.iter().any(|name| has(name)) || CJK_NAMES.iter().any(|name| has(name.as_bytes()))
@@ -286,7 +286,7 @@ pub(crate) fn document_key(key: &str) -> Option<Document> {
     }
     let card = has_word_of(bytes, ID_NAMES)
         || has_word_of(bytes, ID_KEYS)
-        || (!key.is_ascii() && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
+        || (!ascii && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
     card.then_some(Document::IdentityCard)
 }
 
