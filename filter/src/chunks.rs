@@ -246,6 +246,13 @@ pub(crate) fn load_padded(bytes: &[u8], at: usize) -> Lanes {
 /// Where the first byte of `bytes` at or after `from` that `hit` marks is.
 #[inline(always)]
 pub(crate) fn find(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> Mask) -> Option<usize> {
+    find_bits(bytes, from, |x| hit(x).bits())
+}
+
+/// [`find`] for a search whose mask is worked out on its bits (a bit per
+/// lane, lane 0 lowest): one that looks at a lane's neighbours.
+#[inline(always)]
+pub(crate) fn find_bits(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> u16) -> Option<usize> {
     let rest = bytes.get(from..)?;
     let mut chunks = rest.chunks_exact(WIDTH);
     let mut offset = from;
@@ -253,14 +260,14 @@ pub(crate) fn find(bytes: &[u8], from: usize, hit: impl Fn(Lanes) -> Mask) -> Op
         let Ok(chunk) = <&[u8; WIDTH]>::try_from(chunk) else {
             break;
         };
-        let mask = hit(Lanes::load(chunk)).bits();
+        let mask = hit(Lanes::load(chunk));
         if mask != 0 {
             return Some(offset + mask.trailing_zeros() as usize);
         }
         offset += WIDTH;
     }
     let tail = chunks.remainder();
-    let mask = hit(load_tail(tail)).bits() & first_lanes(tail.len());
+    let mask = hit(load_tail(tail)) & first_lanes(tail.len());
     (mask != 0).then(|| offset + mask.trailing_zeros() as usize)
 }
 

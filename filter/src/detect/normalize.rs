@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 
 use super::numerals::{chinese_numeral, next_numeral_pair, numerals_in_row, JOINTS};
-use crate::chunks::{self, ByteSet, Lanes, Mask};
+use crate::chunks::{self, ByteSet, Lanes};
 
 /// What becomes of one character of the original.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,28 +83,40 @@ fn fold(c: char) -> Fold {
     }
 }
 
-/// Lead bytes of the UTF-8 encodings of every character [`fold`] changes; text
-/// without them is left as it is, found with a byte scan rather than decoding.
-/// (A lead byte is never a continuation byte, so a byte scan finds only the
-/// start of a character.)
+/// Lead bytes of the UTF-8 encodings of every character [`fold`] changes but
+/// the ideographic space; text without them is left as it is, found with a
+/// byte scan rather than decoding. (A lead byte is never a continuation byte,
+/// so a byte scan finds only the start of a character.)
 const FOLD_LEADS: ByteSet = ByteSet::new(&[
     0xC2, // U+0080-00BF: no-break space, soft hyphen
     0xD9, 0xDB, 0xDF, // Arabic-Indic, Persian and NKo digits
-    0xE0, 0xE1, 0xE2, 0xE3, // U+0800-3FFF: digits, spaces, dashes, invisibles
+    0xE0, 0xE1, 0xE2, // U+0800-2FFF: digits, spaces, dashes, invisibles
     0xEA, // U+A000-AFFF: digits
     0xEF, // U+F000-FFFF: full-width forms, BOM
     0xF0, // U+10000-3FFFF: digits
 ]);
 
+/// The ideographic space, U+3000, the one character of U+3000-3FFF that
+/// folds. That block also holds `。`, `、` and the corner brackets, which
+/// Chinese prose has every few words: its lead byte alone would stop the
+/// search at each.
+const IDEOGRAPHIC_SPACE: [u8; 3] = [0xE3, 0x80, 0x80];
+
+/// The lanes of `x` where a character that may fold starts: a lead byte of
+/// [`FOLD_LEADS`], or `0xE3` followed by `0x80 0x80` (or by the chunk's end,
+/// where the next bytes are not in sight: [`fold`] then decides).
 #[inline(always)]
-fn may_fold(x: Lanes) -> Mask {
-    x.among(&FOLD_LEADS)
+fn may_fold(x: Lanes) -> u16 {
+    let [lead, second, third] = IDEOGRAPHIC_SPACE;
+    let continuation = x.eq(second).bits() & x.eq(third).bits();
+    let space = x.eq(lead).bits() & (continuation >> 1 & continuation >> 2 | 0xC000);
+    x.among(&FOLD_LEADS).bits() | space
 }
 
 /// Where the next character that may fold starts, from `from` on, sixteen
 /// bytes at a time.
 fn next_may_fold(bytes: &[u8], from: usize) -> Option<usize> {
-    chunks::find(bytes, from, may_fold)
+    chunks::find_bits(bytes, from, may_fold)
 }
 
 /// A stretch of the normalised text and where it came from: copied verbatim, or
@@ -431,9 +443,11 @@ mod tests {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             if fold(c) != Fold::Keep {
                 folding += 1;
-                let mut utf8 = [0; 4];
-                let lead = c.encode_utf8(&mut utf8).as_bytes()[0];
-                assert_eq!(next_may_fold(&[lead], 0), Some(0), "{c:?}");
+                // At every lane of a chunk and across chunks' edges.
+                for at in 0..2 * chunks::WIDTH {
+                    let text = format!("{}{c}", "a".repeat(at));
+                    assert_eq!(next_may_fold(text.as_bytes(), 0), Some(at), "{c:?} {at}");
+                }
             }
         }
         assert!(folding > 100, "{folding}");
@@ -444,9 +458,21 @@ mod tests {
         .collect();
         assert!(stops.iter().all(|&i| text.is_char_boundary(i)), "{stops:?}");
         // ，, １, ３, ８, the zero-width space, 😀 (F0: the mathematical digits
-        // share its lead byte), ｘ, the no-break space, 。 and —; not 中 and
-        // 文 (E4, E6: Chinese prose runs on) nor the two-byte é, ñ, Ω.
-        assert_eq!(stops.len(), 10, "{stops:?}");
+        // share its lead byte), ｘ, the no-break space and —; not 。, 中 and
+        // 文 (E3, E4, E6: Chinese prose runs on) nor the two-byte é, ñ, Ω.
+        assert_eq!(stops.len(), 9, "{stops:?}");
+    }
+
+    #[test]
+    fn chinese_punctuation_does_not_stop_the_search() {
+        // Each mark's lead byte is the ideographic space's; none is in the
+        // last two lanes, where the bytes after it are not in sight.
+        assert_eq!(next_may_fold("。、「」中文".as_bytes(), 0), None);
+        assert_eq!(next_may_fold("。、「」中\u{3000}".as_bytes(), 0), Some(15));
+        assert_eq!(
+            Normalized::new("。、「」中\u{3000}文").as_str(),
+            "。、「」中 文"
+        );
     }
 
     #[test]
