@@ -17,7 +17,8 @@
 //!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
 //!   document's name right before the digit's word makes it a passport or
 //!   identity number (`documents`), and a date's a date of birth
-//!   (`birth_dates`); `@` the e-mail
+//!   (`birth_dates`), and a table's header over the digit's cell names it
+//!   the same way (`columns`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
@@ -46,6 +47,7 @@ mod birth_dates;
 mod bytes;
 mod category;
 mod checks;
+mod columns;
 mod config;
 mod credentials;
 mod custom;

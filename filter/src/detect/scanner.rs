@@ -7,7 +7,7 @@ use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
 use super::{
-    birth_dates, credentials, documents, email, ids, ipv6, national_ids, numbers, secrets,
+    birth_dates, columns, credentials, documents, email, ids, ipv6, national_ids, numbers, secrets,
 };
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
@@ -144,6 +144,15 @@ impl Scanner {
     fn scan_builtins(&self, t: &[u8], on: Enabled, out: &mut Vec<Candidate>) {
         let mut scanned = secrets::Scanned::default();
         let mut judged = credentials::Judged::default();
+        let mut tables = columns::Tables::default();
+        let columns_on = [
+            Category::Passport,
+            Category::NationalId,
+            Category::DateOfBirth,
+            Category::Credential,
+        ]
+        .iter()
+        .any(|c| on.has(c));
         let mut i = 0;
         while let Some(next) = next_start(t, i) {
             i = next;
@@ -180,6 +189,18 @@ impl Scanner {
                     .flatten();
                 if let Some((start, end)) = birth {
                     out.push((start, end, Category::DateOfBirth));
+                    i = end.max(i + 1);
+                    continue;
+                }
+                // `| Li Wei | E12345678 | 1990-03-12 |`: a value in a table,
+                // named by its column's header rows above.
+                let in_column = columns_on
+                    .then(|| tables.named_cell(t, i))
+                    .flatten()
+                    .map(|(start, end, named)| (start, end, named.category()))
+                    .filter(|(_, _, category)| on.has(category));
+                if let Some((start, end, category)) = in_column {
+                    out.push((start, end, category));
                     i = end.max(i + 1);
                     continue;
                 }

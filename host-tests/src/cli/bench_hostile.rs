@@ -85,6 +85,21 @@ fn bodies() -> Vec<(&'static str, Body)> {
                 n,
             ))
         }),
+        // Every row's cells are read under the header's names, the header
+        // found once; two of its four columns are taken in each row.
+        ("a table, passports and dates of birth in every row", |n| {
+            chat(&format!(
+                "| name | passport | dob | joined |\n|---|---|---|---|\n{}",
+                sized("| Li Wei | E12345678 | 1990-03-12 | 2021-01-01 |\n", n)
+            ))
+        }),
+        // Cells with no line end in reach: the line is passed once.
+        ("cells of one line, no line end", |n| {
+            chat(&format!(
+                "passport,dob\n{}",
+                sized("E1234567,1990-03-12,", n)
+            ))
+        }),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),

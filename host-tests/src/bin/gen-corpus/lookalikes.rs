@@ -53,6 +53,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
         "会员编码（校验失败）",
     ),
     ("birth_reference", "event", "活动"),
+    ("table_columns", "table", "表格"),
 ];
 
 fn neg(plain: String) -> Value {
@@ -61,6 +62,7 @@ fn neg(plain: String) -> Value {
         plain,
         separated: None,
         context: None,
+        column: None,
     }
 }
 
@@ -502,6 +504,18 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 0 => neg(format!("birthday party on {date}")),
                 1 => neg(format!("births registered on {date}")),
                 _ => neg(format!("生日会定在{date}")),
+            }
+        }
+        // Numbers shaped like passports and dates in a table whose header
+        // names them as something else, or names a passport over a cell that
+        // holds more than a number.
+        "table_columns" => {
+            let number = format!("E{}", rng.digits(8));
+            let date = format!("{}-{:02}-{:02}", rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
+            match rng.below(3) {
+                0 => neg(format!("\n| order | shipped |\n|---|---|\n| {number} | {date} |\n")),
+                1 => neg(format!("\nbatch,made on\n{number},{date}\n")),
+                _ => neg(format!("\n| 护照 | 备注 |\n|---|---|\n| 见附件 {number} | 已核对 |\n")),
             }
         }
         "passport_reference" => match rng.below(4) {

@@ -104,9 +104,19 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
         "json_escape" | "cjk_adjacent" => grouped(rng, 1),
         _ => value.plain.clone(),
     };
-    match value.context {
-        Some(context) => format!("{context} {text}"),
-        None => text,
+    match (value.context, value.column) {
+        // One value with a column's name in four is a row of a small table,
+        // Markdown or CSV (Markdown for a value with a comma), its name in the
+        // header above.
+        (_, Some(column)) if rng.chance(1, 4) => {
+            if text.contains(',') || rng.chance(1, 2) {
+                format!("\n\n| Name | {column} |\n|---|---|\n| Chen Jie | {text} |\n\n")
+            } else {
+                format!("\n\nname,{column}\nChen Jie,{text}\n\n")
+            }
+        }
+        (Some(context), _) => format!("{context} {text}"),
+        (None, _) => text,
     }
 }
 

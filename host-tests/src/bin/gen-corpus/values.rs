@@ -42,6 +42,10 @@ pub struct Value {
     pub context: Option<&'static str>,
     /// What must not cross, in any form: the identifying part of the value.
     pub label: String,
+    /// A table column's name for the value (`Passport No.`, `DOB`): a value
+    /// with one is sometimes written in a table's row under that header,
+    /// its name rows above it rather than right before it.
+    pub column: Option<&'static str>,
 }
 
 impl Value {
@@ -51,6 +55,7 @@ impl Value {
             separated: None,
             context: None,
             label,
+            column: None,
         }
     }
 
@@ -329,6 +334,7 @@ fn passport(rng: &mut Rng) -> Value {
         "港澳通行证",
         "回乡证号码",
     ]));
+    v.column = Some(*rng.pick(&["Passport No.", "passport_number", "护照号码", "护照"]));
     v
 }
 
@@ -479,6 +485,7 @@ fn birth_date(rng: &mut Rng) -> Value {
         "出生于",
         "生年月日",
     ]));
+    v.column = Some(*rng.pick(&["DOB", "Date of Birth", "出生日期", "birthday"]));
     v
 }
 

@@ -1,0 +1,417 @@
+//! Values in a table's column, named by the column's header.
+//!
+//! A prompt often carries a table to summarise: a Markdown table, CSV or TSV
+//! whose header names each column (`| Name | Passport No. | DOB |`,
+//! `name,passport,dob`). A passport number or a date of birth in such a row
+//! has its name rows above it, far out of reach of the words read back before
+//! a value (`lead`). Here the header's cell over a value's cell is read as a
+//! JSON key is ([`Named::key`]), and the cell's value judged as that key's
+//! value would be ([`Named::value_span`]).
+//!
+//! A table is a run of lines with the same number of delimiters (`|`, `,` or
+//! a tab; commas inside double quotes do not count), its first line the
+//! header, every cell of the header short. Prose with commas seldom keeps the
+//! same count from line to line with short pieces in its first line; where it
+//! does, a value is still only taken when the piece above it names a document,
+//! a date of birth or a credential, and the value has that key's shape.
+//!
+//! Each cell is judged once, at its first digit. What is known of the line
+//! and of the table is kept and carried forward as the scan moves on, so that
+//! each byte is read a small constant number of times however many values a
+//! table holds.
+
+use super::named::Named;
+
+/// The delimiters between cells.
+const DELIMITERS: [u8; 3] = [b'|', b',', b'\t'];
+/// The longest line read as a table's row, and the longest cell.
+const MAX_LINE: usize = 4096;
+const MAX_CELL: usize = 64;
+/// The longest cell of a header: column names are a few words.
+const MAX_HEADER_CELL: usize = 40;
+/// How many of a header's cells are kept.
+const MAX_COLUMNS: usize = 64;
+
+/// What is known of the text's tables while one scan goes through it.
+#[derive(Default)]
+pub(crate) struct Tables {
+    /// Cells are judged once: a digit before this offset is in a cell
+    /// already judged.
+    judged_to: usize,
+    /// The line of the cell judged last.
+    line: Option<Line>,
+    /// The table found last for each delimiter.
+    tables: [Option<Table>; 3],
+}
+
+/// A line of the text, and its delimiters counted up to a point.
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+    delimiter: u8,
+    /// The line's delimiters before `counted_to`, and whether a quote is
+    /// open there.
+    counted_to: usize,
+    before: usize,
+    quoted: bool,
+    /// All of the line's delimiters.
+    delimiters: usize,
+}
+
+struct Table {
+    /// The delimiters on each of its lines.
+    delimiters: usize,
+    /// The header's line, and its cells (trimmed); no cells when one is too
+    /// long for a column's name.
+    header: (usize, usize),
+    cells: Vec<(usize, usize)>,
+    /// The end of the last line known to be one of its rows.
+    rows_end: usize,
+}
+
+impl Tables {
+    /// The value in the table cell that holds the digit at `digit`, when the
+    /// column's header names what the value is and the value has that
+    /// shape: its span and its name.
+    pub(crate) fn named_cell(&mut self, t: &[u8], digit: usize) -> Option<(usize, usize, Named)> {
+        if digit < self.judged_to {
+            return None;
+        }
+        // A table is two lines or more: a text with no line break (most
+        // prompts' messages) is passed at its first digit.
+        if self.judged_to == 0 && memchr::memchr(b'\n', t).is_none() {
+            self.judged_to = t.len();
+            return None;
+        }
+        // No cell bound within reach: the digits up to the reach's end are
+        // in no cell either.
+        let Some((left, right, delimiter)) = cell_around(t, digit) else {
+            self.judged_to = digit + MAX_CELL;
+            return None;
+        };
+        self.judged_to = right;
+        let (start, end) = trim(t, left, right);
+        if start >= end {
+            return None;
+        }
+        let Some(line) = self.line_of(t, left, delimiter) else {
+            // A line too long for a row: none of its cells is read.
+            let rest = t.get(left..).unwrap_or_default();
+            self.judged_to = left + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            return None;
+        };
+        let column = line.before;
+        let table = self.table_for(t, &line)?;
+        if table.header.0 == line.start {
+            return None;
+        }
+        let &(name_start, name_end) = table.cells.get(column)?;
+        let name = std::str::from_utf8(t.get(name_start..name_end)?).ok()?;
+        let named = Named::key(name)?;
+        let (s, e) = named.value_span(t.get(start..end)?)?;
+        Some((start + s, start + e, named))
+    }
+
+    /// The line holding `at`, its delimiters counted up to `at`.
+    fn line_of(&mut self, t: &[u8], at: usize, delimiter: u8) -> Option<Line> {
+        let known = self.line.filter(|l| {
+            l.delimiter == delimiter && l.start <= at && at <= l.end && l.counted_to <= at
+        });
+        let mut line = match known {
+            Some(line) => line,
+            None => {
+                let start = line_start(t, at)?;
+                let end = line_end(t, start)?;
+                let (delimiters, _) = count(t, start, end, delimiter, false);
+                Line {
+                    start,
+                    end,
+                    delimiter,
+                    counted_to: start,
+                    before: 0,
+                    quoted: false,
+                    delimiters,
+                }
+            }
+        };
+        let (more, quoted) = count(t, line.counted_to, at, delimiter, line.quoted);
+        (line.before, line.counted_to, line.quoted) = (line.before + more, at, quoted);
+        self.line = Some(line);
+        Some(line)
+    }
+
+    /// The table `line` is a row of (or the header of), found from the one
+    /// known for its delimiter when the rows between reach it, else by reading
+    /// back from it line by line.
+    fn table_for(&mut self, t: &[u8], line: &Line) -> Option<&Table> {
+        let slot = DELIMITERS.iter().position(|d| *d == line.delimiter)?;
+        let entry = self.tables.get_mut(slot)?;
+        let reaches = entry.as_mut().is_some_and(|table| {
+            table.delimiters == line.delimiters
+                && table.header.0 <= line.start
+                && (line.end <= table.rows_end || extend(t, table, line))
+        });
+        if !reaches {
+            *entry = Some(table_above(t, line));
+        }
+        entry.as_ref()
+    }
+}
+
+/// Whether the lines from the end of `table`'s known rows up to `line` are
+/// rows of it; if so they are known from now on.
+fn extend(t: &[u8], table: &mut Table, line: &Line) -> bool {
+    let mut start = table.rows_end + 1;
+    while start < line.start {
+        let Some(end) = line_end(t, start) else {
+            return false;
+        };
+        if count(t, start, end, line.delimiter, false).0 != table.delimiters {
+            // The next search reads back from a later line: it stops here.
+            table.rows_end = end;
+            return false;
+        }
+        start = end + 1;
+    }
+    table.rows_end = line.end;
+    true
+}
+
+/// The table whose last known row is `line`: the lines right above it with
+/// as many delimiters, the first of them its header.
+fn table_above(t: &[u8], line: &Line) -> Table {
+    let mut header = (line.start, line.end);
+    while let Some(end) = header.0.checked_sub(1) {
+        let Some(start) = line_start(t, end) else {
+            break;
+        };
+        if end - start > MAX_LINE
+            || count(t, start, end, line.delimiter, false).0 != line.delimiters
+        {
+            break;
+        }
+        header = (start, end);
+    }
+    Table {
+        delimiters: line.delimiters,
+        header,
+        cells: cells(t, header, line.delimiter),
+        rows_end: line.end,
+    }
+}
+
+/// The trimmed cells of the header line `start..end`; none when one is
+/// longer than a column's name or there are too many.
+fn cells(t: &[u8], (start, end): (usize, usize), delimiter: u8) -> Vec<(usize, usize)> {
+    let mut cells = Vec::new();
+    let mut left = start;
+    let mut quoted = false;
+    for i in start..=end {
+        let b = t.get(i).copied().unwrap_or(b'\n');
+        if delimiter == b',' && b == b'"' {
+            quoted = !quoted;
+        }
+        if i == end || (b == delimiter && !quoted) {
+            let (s, e) = trim(t, left, i);
+            if e - s > MAX_HEADER_CELL || cells.len() == MAX_COLUMNS {
+                return Vec::new();
+            }
+            cells.push((s, e));
+            left = i + 1;
+        }
+    }
+    cells
+}
+
+/// The cell around `digit` and its delimiter: from after the delimiter or
+/// line break before it to the one after it, each within [`MAX_CELL`] bytes.
+/// Pipes and tabs are asked first, so that a Markdown cell may hold a comma
+/// (`| March 12, 1990 |`).
+fn cell_around(t: &[u8], digit: usize) -> Option<(usize, usize, u8)> {
+    let floor = digit.saturating_sub(MAX_CELL);
+    let ceiling = (digit + MAX_CELL).min(t.len());
+    let (before, after) = (t.get(floor..digit)?, t.get(digit..ceiling)?);
+    for delimiter in DELIMITERS {
+        let left = memchr::memrchr3(delimiter, b'\n', b'\r', before);
+        let right = memchr::memchr3(delimiter, b'\n', b'\r', after);
+        let (left, right) = match (left, right) {
+            (Some(l), Some(r)) => (floor + l + 1, digit + r),
+            (None, Some(r)) if floor == 0 => (0, digit + r),
+            (Some(l), None) if ceiling == t.len() => (floor + l + 1, ceiling),
+            (None, None) if floor == 0 && ceiling == t.len() => (0, ceiling),
+            _ => continue,
+        };
+        let delimited = left.checked_sub(1).and_then(|i| t.get(i)) == Some(&delimiter)
+            || t.get(right) == Some(&delimiter);
+        if delimited {
+            return Some((left, right, delimiter));
+        }
+    }
+    None
+}
+
+/// `left..right` without the spaces, quotes and carriage return around it.
+fn trim(t: &[u8], mut left: usize, mut right: usize) -> (usize, usize) {
+    let edge = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t' | b'\r' | b'"' | b'\''));
+    while left < right && edge(t.get(left)) {
+        left += 1;
+    }
+    while right > left && edge(t.get(right - 1)) {
+        right -= 1;
+    }
+    (left, right)
+}
+
+/// The start of the line holding `at`, when it is within [`MAX_LINE`] bytes.
+fn line_start(t: &[u8], at: usize) -> Option<usize> {
+    let floor = at.saturating_sub(MAX_LINE);
+    match memchr::memrchr(b'\n', t.get(floor..at)?) {
+        Some(p) => Some(floor + p + 1),
+        None => (floor == 0).then_some(0),
+    }
+}
+
+/// The end of the line starting at `start` (its `\n`, or the text's end),
+/// when it is within [`MAX_LINE`] bytes; a `\r` before the `\n` is left in
+/// the line and trimmed from its last cell.
+fn line_end(t: &[u8], start: usize) -> Option<usize> {
+    let ceiling = (start + MAX_LINE).min(t.len());
+    match memchr::memchr(b'\n', t.get(start..ceiling)?) {
+        Some(p) => Some(start + p),
+        None => (ceiling == t.len()).then_some(ceiling),
+    }
+}
+
+/// The delimiters in `from..to` outside double quotes (for commas), given
+/// whether a quote is open at `from`; and whether one is open at `to`.
+fn count(t: &[u8], from: usize, to: usize, delimiter: u8, mut quoted: bool) -> (usize, bool) {
+    let part = t.get(from..to).unwrap_or_default();
+    if delimiter != b',' {
+        return (memchr::memchr_iter(delimiter, part).count(), quoted);
+    }
+    let mut n = 0;
+    for at in memchr::memchr2_iter(b',', b'"', part) {
+        if part.get(at) == Some(&b'"') {
+            quoted = !quoted;
+        } else if !quoted {
+            n += 1;
+        }
+    }
+    (n, quoted)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use crate::detect::testing::{expect_none, expect_only, find};
+
+    #[test]
+    fn values_under_a_header_that_names_them() {
+        let cases = [
+            // Markdown, the separator row between header and rows.
+            (
+                "| Name | Passport No. | Note |\n|---|---|---|\n| Li Wei | E12345678 | ok |",
+                "passport",
+                "E12345678",
+            ),
+            (
+                "| 姓名 | 护照号码 |\n| --- | --- |\n| 李伟 | E12345678 |",
+                "passport",
+                "E12345678",
+            ),
+            (
+                "| 姓名 | 出生日期 |\n|:--|:--|\n| 李伟 | 1990-03-12 |",
+                "date_of_birth",
+                "1990-03-12",
+            ),
+            // CSV, quoted cells and a comma inside quotes.
+            (
+                "name,dob,city\nLi Wei,12/03/1990,Shanghai",
+                "date_of_birth",
+                "12/03/1990",
+            ),
+            (
+                "name,passport\r\n\"Li, Wei\",\"E12345678\"\r\n",
+                "passport",
+                "E12345678",
+            ),
+            ("id,nino\n7,AB123456C\n", "national_id", "AB123456C"),
+            // TSV.
+            (
+                "name\tDate of Birth\nLi Wei\t1990年3月12日",
+                "date_of_birth",
+                "1990年3月12日",
+            ),
+            // Under prose: the table starts after the blank line.
+            (
+                "Please summarise the customers below.\n\nname,passport\nLi Wei,E12345678",
+                "passport",
+                "E12345678",
+            ),
+            // A credential's column: the value judged as a JSON key's.
+            (
+                "user,password\nalice,Summer2024!x",
+                "credential",
+                "Summer2024!x",
+            ),
+        ];
+        for (text, category, span) in cases {
+            expect_only(text, category, span);
+        }
+    }
+
+    #[test]
+    fn every_row_of_a_long_table_is_read() {
+        let mut text = String::from("| # | passport | dob |\n|---|---|---|\n");
+        for row in 0..300 {
+            text += &format!(
+                "| {row} | E{:08} | 1990-03-{:02} |\n",
+                10_000_000 + row,
+                row % 28 + 1
+            );
+        }
+        let found = find(&text);
+        assert_eq!(found.iter().filter(|f| f.0 == "passport").count(), 300);
+        assert_eq!(found.iter().filter(|f| f.0 == "date_of_birth").count(), 300);
+        assert!(!found.iter().any(|f| f.1.len() < 9), "{found:?}");
+    }
+
+    #[test]
+    fn tables_stay_linear() {
+        // Read back to its header from every row, or along its line from
+        // every cell, each of these would take minutes, not milliseconds.
+        let rows = format!("name,passport\n{}", "Li,E1234567\n".repeat(1 << 16));
+        let one_line = format!("passport,dob\n{}", "E1234567,".repeat(1 << 16));
+        let short_lines = "1,2\n1,2,3\n".repeat(1 << 16);
+        let pipes = "| 1 | 2 |".repeat(1 << 15);
+        for (text, taken) in [(rows, 1 << 16), (one_line, 0), (short_lines, 0), (pipes, 0)] {
+            let started = std::time::Instant::now();
+            let found = find(&text);
+            assert!(started.elapsed().as_secs() < 20);
+            assert_eq!(found.len(), taken);
+        }
+    }
+
+    #[test]
+    fn leaves_what_its_header_does_not_name() {
+        expect_none(&[
+            // Columns whose names say nothing of a document or a date of birth.
+            "| order | shipped |\n|---|---|\n| E12345678 | 1990-03-12 |",
+            "sku,date\nAB123456C,12/03/1990",
+            // The header's own cell, and a row with another count of cells.
+            "passport,dob\nE12345678,1990-03-12,extra",
+            "passport,dob\nE12345678",
+            // A header cell too long to be a column's name: prose.
+            "Our notes on the passport renewal process for the team, which took long,1\nsee ticket,123456789,2",
+            // The value is not the whole cell, or not of the key's shape.
+            "passport,dob\nsee E12345678 above,1990-03-12 or later",
+            "passport,dob\nnone,unknown",
+        ]);
+    }
+}
