@@ -38,6 +38,8 @@ pub(crate) struct Tables {
     /// Cells are judged once: a digit before this offset is in a cell
     /// already judged.
     judged_to: usize,
+    /// Whether the text has a line break, once asked.
+    has_lines: Option<bool>,
     /// The line of the cell judged last.
     line: Option<Line>,
     /// The table found last for each delimiter.
@@ -80,7 +82,10 @@ impl Tables {
         }
         // A table is two lines or more: a text with no line break (most
         // prompts' messages) is passed at its first digit.
-        if self.judged_to == 0 && memchr::memchr(b'\n', t).is_none() {
+        if !*self
+            .has_lines
+            .get_or_insert_with(|| memchr::memchr(b'\n', t).is_some())
+        {
             self.judged_to = t.len();
             return None;
         }
