@@ -347,6 +347,21 @@ mod tests {
                 "E12345678",
             ),
             ("id,nino\n7,AB123456C\n", "national_id", "AB123456C"),
+            (
+                "id,RRN\n7,900101-1234567\n",
+                "national_id",
+                "900101-1234567",
+            ),
+            (
+                "| 姓名 | 澳門身份證 |\n|---|---|\n| 李偉 | 1234567(8) |",
+                "national_id",
+                "1234567(8)",
+            ),
+            (
+                "name;x,NINO\nLi,AB 12 34 56 C",
+                "national_id",
+                "AB 12 34 56 C",
+            ),
             // TSV.
             (
                 "name\tDate of Birth\nLi Wei\t1990年3月12日",

@@ -260,6 +260,33 @@ pub(crate) fn is_number(word: &[u8]) -> bool {
         && word.iter().all(u8::is_ascii_alphanumeric)
 }
 
+/// Whether the whole of `value` (under a JSON key or a table's column that
+/// names `document`) is that document's number: [`is_number`]'s shape, or
+/// one printed in groups (`E 1234 5678`, `AB 12 34 56 C`); for an identity
+/// card also Korea's `900101-1234567` and a bracketed check (`1234567(8)`).
+pub(crate) fn is_value(value: &[u8], document: Document) -> bool {
+    let in_groups = value
+        .iter()
+        .position(u8::is_ascii_digit)
+        .and_then(|digit| grouped(value, digit))
+        == Some((0, value.len()));
+    if is_number(value) || in_groups {
+        return true;
+    }
+    if document == Document::Passport {
+        return false;
+    }
+    let korean = value.len() == 14
+        && digits_at(value, 0, 6)
+        && at(value, 6) == b'-'
+        && digits_at(value, 7, 7);
+    let bracketed = match value.len().checked_sub(3).map(|n| value.split_at(n)) {
+        Some((number, &[b'(', check, b')'])) => is_number(number) && check.is_ascii_alphanumeric(),
+        _ => false,
+    };
+    korean || bracketed
+}
+
 /// What a JSON key names, when it may name a document's number: it holds a
 /// passport's name (`passport`, `passportNumber`, `passport_no`, `护照号码`,
 /// `港澳通行证号`) or an identity card's (`hkid`, `nino`, `id_card_no`,
@@ -352,7 +379,7 @@ mod tests {
         clippy::indexing_slicing,
         clippy::panic
     )]
-    use super::{document_key, is_number, Document};
+    use super::{document_key, is_number, is_value, Document};
     use crate::detect::testing::{expect_none, expect_only};
 
     #[test]
@@ -426,6 +453,39 @@ mod tests {
             "1234567890123",
         ] {
             assert!(!is_number(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn values_a_key_or_column_names_as_a_document_number() {
+        use Document::{IdentityCard, Passport};
+        let cases = [
+            ("E12345678", Passport, true),
+            ("E 1234 5678", Passport, true),
+            ("AB 12 34 56 C", IdentityCard, true),
+            ("1234 5678 9012", IdentityCard, true),
+            ("900101-1234567", IdentityCard, true),
+            ("1234567(8)", IdentityCard, true),
+            ("A123456(A)", IdentityCard, true),
+            // Shapes only an identity card has, under a passport's name.
+            ("900101-1234567", Passport, false),
+            ("1234567(8)", Passport, false),
+            // Not the whole value, or no number's shape.
+            ("900101-123456", IdentityCard, false),
+            ("900101-12345678", IdentityCard, false),
+            ("1234567(89)", IdentityCard, false),
+            ("(8)", IdentityCard, false),
+            ("E 1234 5678 x", Passport, false),
+            ("1234 5678 9012 3456 7890", IdentityCard, false),
+            ("2030-05-12", IdentityCard, false),
+            ("", IdentityCard, false),
+        ];
+        for (value, document, want) in cases {
+            assert_eq!(
+                is_value(value.as_bytes(), document),
+                want,
+                "{value} {document:?}"
+            );
         }
     }
 

@@ -46,7 +46,9 @@ impl Named {
     pub(crate) fn value_span(self, value: &[u8]) -> Option<(usize, usize)> {
         match self.0 {
             Held::Credential(key) => key.value_span(value),
-            Held::DocumentNumber(_) => documents::is_number(value).then_some((0, value.len())),
+            Held::DocumentNumber(document) => {
+                documents::is_value(value, document).then_some((0, value.len()))
+            }
             Held::BirthDate => birth_dates::is_date(value).then_some((0, value.len())),
         }
     }

@@ -508,7 +508,8 @@ fn an_identity_number_under_its_key_does_not_cross() {
     let e = engine("");
     let args = serde_json::json!({
         "applicant": {"hkid": "A1234563", "nino": "QQ123456C", "birth_date": "19900101",
-                      "id_card_no": "K9876543", "マイナンバー": "123456789018"},
+                      "id_card_no": "K9876543", "マイナンバー": "123456789018",
+                      "rrn": "900101-1234567", "bir": "1234567(8)", "nino_printed": "AB 12 34 56 C"},
         "order": "AB123456C"
     });
     let body = serde_json::json!({
@@ -526,6 +527,9 @@ fn an_identity_number_under_its_key_does_not_cross() {
         "K9876543",
         "123456789018",
         "19900101",
+        "900101-1234567",
+        "1234567(8)",
+        "AB 12 34 56 C",
     ] {
         assert!(!sent.contains(gone), "{gone} crossed: {sent}");
     }

@@ -377,7 +377,7 @@ pub fn national_id(rng: &mut Rng) -> Value {
 /// brackets, the British National Insurance number, Japan's My Number,
 /// Korea's resident registration number, Macau's with its bracketed check.
 fn named_identity(rng: &mut Rng) -> Value {
-    let (id, names): (String, &[&'static str]) = match rng.below(5) {
+    let (id, names, columns): (String, &[&'static str], &[&'static str]) = match rng.below(5) {
         0 => {
             let head = rng.string(UPPER, 1);
             let digits = rng.digits(6);
@@ -385,6 +385,7 @@ fn named_identity(rng: &mut Rng) -> Value {
             (
                 format!("{head}{digits}{check}"),
                 &["HKID", "香港身份證號碼", "ID card no."],
+                &["HKID", "香港身份證號碼"],
             )
         }
         1 => (
@@ -399,10 +400,12 @@ fn named_identity(rng: &mut Rng) -> Value {
                 "NINO:",
                 "national insurance no.",
             ],
+            &["NINO", "national_insurance_number"],
         ),
         2 => (
             format!("{}{}", rng.range(1, 9), rng.digits(11)),
             &["マイナンバー", "個人番号：", "My Number (マイナンバー)"],
+            &["マイナンバー", "個人番号"],
         ),
         3 => (
             format!(
@@ -414,6 +417,7 @@ fn named_identity(rng: &mut Rng) -> Value {
                 rng.digits(6)
             ),
             &["주민등록번호", "RRN", "resident registration number"],
+            &["RRN", "주민등록번호"],
         ),
         _ => (
             format!(
@@ -423,6 +427,7 @@ fn named_identity(rng: &mut Rng) -> Value {
                 rng.digits(1)
             ),
             &["澳門身份證", "澳门居民身份证号码", "BIR no."],
+            &["澳門身份證", "BIR"],
         ),
     };
     // National Insurance numbers and My Numbers one time in two in the groups
@@ -441,6 +446,7 @@ fn named_identity(rng: &mut Rng) -> Value {
     };
     let mut v = Value::new(grouped.unwrap_or_else(|| id.clone()), id);
     v.context = Some(*rng.pick(names));
+    v.column = Some(*rng.pick(columns));
     v
 }
 
