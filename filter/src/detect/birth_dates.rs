@@ -15,6 +15,7 @@
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
 use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
+use super::numerals::chinese_numeral;
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
 /// birth` and `birth date` (with `date` after it, [`FILLER_WORDS`]); `D.O.B.`
@@ -118,10 +119,10 @@ fn year_first(t: &[u8], year: u32, from: usize) -> Option<usize> {
     let rest = t.get(from..)?;
     let rest = rest.strip_prefix("年".as_bytes())?;
     let from = from + "年".len();
-    let (month, m_len) = number(rest, 0).filter(|&(_, n)| n <= 2)?;
+    let (month, m_len) = month_or_day(rest)?;
     let rest = rest.get(m_len..)?.strip_prefix("月".as_bytes())?;
     let at_day = from + m_len + "月".len();
-    let (day, d_len) = number(rest, 0).filter(|&(_, n)| n <= 2)?;
+    let (day, d_len) = month_or_day(rest)?;
     let rest = rest.get(d_len..)?;
     let mark = ["日", "号", "號"]
         .iter()
@@ -158,6 +159,38 @@ fn day_or_month_first(t: &[u8], digit: usize, a: u32, from: usize) -> Option<(us
     };
     let (year, y_len) = number(t, from + gap).filter(|&(_, n)| n == 4)?;
     valid(year, month, a).then_some((month_start, from + gap + y_len))
+}
+
+/// A month or a day at the start of `t`, after `年` or `月`: one or two
+/// digits, or written in Chinese numerals (`三`, `十二`, `二十三`, `三十一`;
+/// the year before them, digit by digit, the normaliser has made digits
+/// already). Its value and length.
+fn month_or_day(t: &[u8]) -> Option<(u32, usize)> {
+    if let Some(digits) = number(t, 0).filter(|&(_, n)| n <= 2) {
+        return Some(digits);
+    }
+    let numeral = |at: usize| {
+        let c = std::str::from_utf8(t.get(at..at + 3)?)
+            .ok()?
+            .chars()
+            .next()?;
+        match c {
+            '十' => Some(10),
+            '〇' | '零' => None,
+            _ => chinese_numeral(c).map(u32::from),
+        }
+    };
+    // `X`, `十`, `十Y`, `X十`, `X十Y`, each numeral three bytes.
+    let first = numeral(0)?;
+    let (tens, at) = match (first, numeral(3)) {
+        (10, _) => (1, 3),
+        (2 | 3, Some(10)) => (first, 6),
+        _ => return Some((first, 3)),
+    };
+    match numeral(at).filter(|&d| d < 10) {
+        Some(units) => Some((tens * 10 + units, at + 3)),
+        None => Some((tens * 10, at)),
+    }
 }
 
 /// The run of at most eight digits at `i` (a longer run is no date): its
@@ -305,6 +338,15 @@ mod tests {
             ("Geburtsdatum: 12.03.1990", "12.03.1990"),
             ("出生日期：1990年3月12日", "1990年3月12日"),
             ("他出生于1990年3月12日，在上海", "1990年3月12日"),
+            // The year digit by digit in numerals, month and day in words.
+            ("出生日期：一九九〇年三月十二日", "一九九〇年三月十二日"),
+            (
+                "出生于一九八五年十二月三十一日。",
+                "一九八五年十二月三十一日",
+            ),
+            ("生日：2001年十月一日", "2001年十月一日"),
+            ("DOB 1979年二月二十号", "1979年二月二十号"),
+            ("出生日期：壹玖玖零年3月5日", "壹玖玖零年3月5日"),
             ("生日是1990-03-12", "1990-03-12"),
             ("生年月日は1990/03/12です", "1990/03/12"),
             ("생년월일 1990.03.12", "1990.03.12"),
@@ -340,6 +382,13 @@ mod tests {
             "DOB: 31/31/90",
             "DOB: 12/03/9",
             "DOB: 12/03/901",
+            // Months and days in numerals out of range or malformed.
+            "出生日期：1990年十三月一日",
+            "出生日期：1990年二月三十日",
+            "出生日期：1990年三月三十五日",
+            "出生日期：1990年〇月一日",
+            "出生日期：1990年三月十十日",
+            "会议于二〇二四年三月十二日举行",
         ]);
     }
 

@@ -89,10 +89,21 @@ impl Tables {
             self.judged_to = t.len();
             return None;
         }
-        // No cell bound within reach: the digits up to the reach's end are
-        // in no cell either.
         let Some((left, right, delimiter)) = cell_around(t, digit) else {
-            self.judged_to = digit + MAX_CELL;
+            // The digits up to the next delimiter or line break see the same
+            // bounds (or none) and are in no cell either.
+            let ceiling = (digit + MAX_CELL).min(t.len());
+            let after = t.get(digit..ceiling).unwrap_or_default();
+            let [a, b, c] = DELIMITERS;
+            let next = [
+                memchr::memchr3(a, b, c, after),
+                memchr::memchr2(b'\n', b'\r', after),
+            ];
+            self.judged_to = next
+                .into_iter()
+                .flatten()
+                .min()
+                .map_or(ceiling, |n| digit + n);
             return None;
         };
         self.judged_to = right;
@@ -368,9 +379,15 @@ mod tests {
                 "date_of_birth",
                 "1990年3月12日",
             ),
-            // Under prose: the table starts after the blank line.
+            // Under prose: the table starts after the blank line. A digit in
+            // the prose just before it, in no cell, does not hide it.
             (
                 "Please summarise the customers below.\n\nname,passport\nLi Wei,E12345678",
+                "passport",
+                "E12345678",
+            ),
+            (
+                "Reply in under 100 words.\n\nname,passport\nLi Wei,E12345678",
                 "passport",
                 "E12345678",
             ),

@@ -469,7 +469,18 @@ fn birth_date(rng: &mut Rng) -> Value {
     ];
     let (year, month, day) = (rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
     let name = |m: u32| MONTHS[(m - 1) as usize];
-    let date = match rng.below(9) {
+    // A month or day in Chinese words: `三`, `十二`, `二十三`.
+    let words = |n: u32| {
+        const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+        let (tens, units) = ((n / 10) as usize, DIGITS[(n % 10) as usize]);
+        match tens {
+            0 => units.to_string(),
+            1 => format!("十{units}"),
+            _ => format!("{}十{units}", DIGITS[tens]),
+        }
+    };
+    let date = match rng.below(10) {
+        9 => format!("{year}年{}月{}日", words(month), words(day)),
         8 => format!("{day:02}/{month:02}/{:02}", year % 100),
         0 => format!("{year}-{month:02}-{day:02}"),
         1 => format!("{year}/{month}/{day}"),
