@@ -159,49 +159,41 @@ impl Scanner {
             let b = at(t, i);
             let word_start = !is(t, i.wrapping_sub(1), ALNUM);
             if class(b) & DIGIT != 0 {
-                // `the password is Summer2024!`, `my API key is 3f9a...`: a
-                // credential stated in a sentence is found from its first digit.
-                let stated = on
+                // A value its name or place makes sensitive, tried in turn:
+                // `the password is Summer2024!`, `my API key is 3f9a...` (a
+                // credential stated in a sentence, found from its first
+                // digit); `passport no. E12345678`, `HKID A1234563` (a number
+                // after a document's name); `DOB: 1990-03-12`, `出生日期：
+                // 1990年3月12日`; `| Li Wei | E12345678 | 1990-03-12 |` (a value
+                // in a table, named by its column's header rows above).
+                let named = on
                     .has(&Category::Credential)
                     .then(|| credentials::stated_credential(t, i, &mut judged))
-                    .flatten();
-                if let Some((start, end)) = stated {
-                    out.push((start, end, Category::Credential));
-                    i = end.max(i + 1);
-                    continue;
-                }
-                // `passport no. E12345678`, `HKID A1234563`: a number after a
-                // document's name.
-                let document = (on.has(&Category::Passport) || on.has(&Category::NationalId))
-                    .then(|| documents::document_number(t, i))
                     .flatten()
-                    .map(|(start, end, document)| (start, end, document.category()))
-                    .filter(|(_, _, category)| on.has(category));
-                if let Some((start, end, category)) = document {
-                    out.push((start, end, category));
-                    i = end.max(i + 1);
-                    continue;
-                }
-                // `DOB: 1990-03-12`, `出生日期：1990年3月12日`.
-                let birth = on
-                    .has(&Category::DateOfBirth)
-                    .then(|| birth_dates::birth_date(t, i))
-                    .flatten();
-                if let Some((start, end)) = birth {
-                    out.push((start, end, Category::DateOfBirth));
-                    i = end.max(i + 1);
-                    continue;
-                }
-                // `| Li Wei | E12345678 | 1990-03-12 |`: a value in a table,
-                // named by its column's header rows above.
-                let in_column = columns_on
-                    .then(|| tables.named_cell(t, i))
-                    .flatten()
-                    .map(|(start, end, named)| (start, end, named.category()))
-                    .filter(|(_, _, category)| on.has(category));
-                if let Some((start, end, category)) = in_column {
-                    out.push((start, end, category));
-                    i = end.max(i + 1);
+                    .map(|(start, end)| (start, end, Category::Credential))
+                    .or_else(|| {
+                        (on.has(&Category::Passport) || on.has(&Category::NationalId))
+                            .then(|| documents::document_number(t, i))
+                            .flatten()
+                            .map(|(start, end, document)| (start, end, document.category()))
+                            .filter(|(_, _, category)| on.has(category))
+                    })
+                    .or_else(|| {
+                        on.has(&Category::DateOfBirth)
+                            .then(|| birth_dates::birth_date(t, i))
+                            .flatten()
+                            .map(|(start, end)| (start, end, Category::DateOfBirth))
+                    })
+                    .or_else(|| {
+                        columns_on
+                            .then(|| tables.named_cell(t, i))
+                            .flatten()
+                            .map(|(start, end, named)| (start, end, named.category()))
+                            .filter(|(_, _, category)| on.has(category))
+                    });
+                if let Some(candidate) = named {
+                    i = candidate.1.max(i + 1);
+                    out.push(candidate);
                     continue;
                 }
                 i = if word_start {
