@@ -183,9 +183,9 @@ fn extend(t: &[u8], table: &mut Table, line: &Line) -> bool {
         let Some(end) = line_end(t, start) else {
             return false;
         };
+        // A line between that is no row ends the table: the caller reads
+        // back from `line`, to this line at the most.
         if count(t, start, end, line.delimiter, false).0 != table.delimiters {
-            // The next search reads back from a later line: it stops here.
-            table.rows_end = end;
             return false;
         }
         start = end + 1;
