@@ -373,6 +373,18 @@ mod tests {
                 "national_id",
                 "AB 12 34 56 C",
             ),
+            // A resident ID whose check fails is still the person's; one whose
+            // check holds is found by its shape, as itself.
+            (
+                "| 姓名 | 身份证号 |\n|---|---|\n| 张三 | 110101199003071235 |",
+                "national_id",
+                "110101199003071235",
+            ),
+            (
+                "| 姓名 | 身份证号 |\n|---|---|\n| 张三 | 110105199003071239 |",
+                "cn_resident_id",
+                "110105199003071239",
+            ),
             // TSV.
             (
                 "name\tDate of Birth\nLi Wei\t1990年3月12日",

@@ -21,6 +21,7 @@
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT, UPPER};
 use super::category::Category;
+use super::checks;
 use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
 
 /// What a name before a number says the number is.
@@ -263,7 +264,8 @@ pub(crate) fn is_number(word: &[u8]) -> bool {
 /// Whether the whole of `value` (under a JSON key or a table's column that
 /// names `document`) is that document's number: [`is_number`]'s shape, or
 /// one printed in groups (`E 1234 5678`, `AB 12 34 56 C`); for an identity
-/// card also Korea's `900101-1234567` and a bracketed check (`1234567(8)`).
+/// card also Korea's `900101-1234567`, a bracketed check (`1234567(8)`) and
+/// a mainland resident ID's 15 or 18 characters whose check fails.
 pub(crate) fn is_value(value: &[u8], document: Document) -> bool {
     let in_groups = value
         .iter()
@@ -284,7 +286,18 @@ pub(crate) fn is_value(value: &[u8], document: Document) -> bool {
         Some((number, &[b'(', check, b')'])) => is_number(number) && check.is_ascii_alphanumeric(),
         _ => false,
     };
-    korean || bracketed
+    // A mainland resident ID's shape whose check fails: under the card's name
+    // a mistyped number is still the person's. (One whose check holds is the
+    // number parser's, and keeps its own category.)
+    let resident = match value.split_last() {
+        Some((last, head)) if matches!(value.len(), 15 | 18) => {
+            head.iter().all(u8::is_ascii_digit)
+                && (last.is_ascii_digit() || *last == b'X' || *last == b'x')
+                && !checks::resident_id(value)
+        }
+        _ => false,
+    };
+    korean || bracketed || resident
 }
 
 /// What a JSON key names, when it may name a document's number: it holds a
@@ -467,6 +480,14 @@ mod tests {
             ("900101-1234567", IdentityCard, true),
             ("1234567(8)", IdentityCard, true),
             ("A123456(A)", IdentityCard, true),
+            ("110101199003071235", IdentityCard, true),
+            // Its check holds: the number parser's (`cn_resident_id`).
+            ("110105199003071239", IdentityCard, false),
+            ("11010119900307123X", IdentityCard, true),
+            ("110101900307123", IdentityCard, true),
+            ("110101199003071235", Passport, false),
+            ("1101011990030712", IdentityCard, false),
+            ("1101011990030712X5", IdentityCard, false),
             // Shapes only an identity card has, under a passport's name.
             ("900101-1234567", Passport, false),
             ("1234567(8)", Passport, false),

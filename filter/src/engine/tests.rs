@@ -509,7 +509,8 @@ fn an_identity_number_under_its_key_does_not_cross() {
     let args = serde_json::json!({
         "applicant": {"hkid": "A1234563", "nino": "QQ123456C", "birth_date": "19900101",
                       "id_card_no": "K9876543", "マイナンバー": "123456789018",
-                      "rrn": "900101-1234567", "bir": "1234567(8)", "nino_printed": "AB 12 34 56 C"},
+                      "rrn": "900101-1234567", "bir": "1234567(8)", "nino_printed": "AB 12 34 56 C",
+                      "身份证号码": "110101199003071235"},
         "order": "AB123456C"
     });
     let body = serde_json::json!({
@@ -530,6 +531,7 @@ fn an_identity_number_under_its_key_does_not_cross() {
         "900101-1234567",
         "1234567(8)",
         "AB 12 34 56 C",
+        "110101199003071235",
     ] {
         assert!(!sent.contains(gone), "{gone} crossed: {sent}");
     }
