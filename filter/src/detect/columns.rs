@@ -49,7 +49,7 @@ pub(crate) struct Tables {
     judged_to: usize,
     /// Whether the text has a line break, once asked.
     has_lines: Option<bool>,
-    /// The line of the digit asked last, when it may be a table's row.
+    /// The line of the cell asked last, when it may be a table's row.
     row: Option<(usize, usize)>,
     /// The line whose delimiters were counted last, and its counts.
     counted: Option<(usize, [usize; 3])>,
@@ -102,22 +102,14 @@ impl Tables {
             self.judged_to = t.len();
             return None;
         }
-        let Some((left, right, delimiter)) = cell_around(t, digit) else {
+        let (left, right, delimiter) = match cell_around(t, digit) {
+            Ok(cell) => cell,
             // The digits up to the next delimiter or line break see the same
             // bounds (or none) and are in no cell either.
-            let ceiling = (digit + MAX_CELL).min(t.len());
-            let after = t.get(digit..ceiling).unwrap_or_default();
-            let [a, b, c] = DELIMITERS;
-            let next = [
-                memchr::memchr3(a, b, c, after),
-                memchr::memchr2(b'\n', b'\r', after),
-            ];
-            self.judged_to = next
-                .into_iter()
-                .flatten()
-                .min()
-                .map_or(ceiling, |n| digit + n);
-            return None;
+            Err(next_bound) => {
+                self.judged_to = next_bound;
+                return None;
+            }
         };
         self.judged_to = right;
         let (start, end) = trim(t, left, right);
@@ -144,15 +136,8 @@ impl Tables {
         // A row has the line above it in its table: a line whose count of
         // each delimiter differs from the line above's (prose, a header)
         // holds no row, and is passed whole.
-        if !self.in_row(t, left) {
-            return None;
-        }
-        let Some(line) = self.line_of(t, left, delimiter) else {
-            // A line too long for a row: none of its cells is read.
-            let rest = t.get(left..).unwrap_or_default();
-            self.judged_to = left + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            return None;
-        };
+        let row = self.row_of(t, left)?;
+        let line = self.line_of(t, left, delimiter, row);
         let column = line.before;
         let table = self.table_for(t, &line)?;
         if table.header.0 == line.start {
@@ -170,18 +155,18 @@ impl Tables {
         Some((start + s, start + e, named))
     }
 
-    /// Whether the line holding `at` may be a table's row: for some
+    /// The line holding `at` when it may be a table's row: for some
     /// delimiter it has as many as the line above it, and one or more. When
     /// not, the cells up to the line's end are judged (none is in a table).
-    fn in_row(&mut self, t: &[u8], at: usize) -> bool {
-        if let Some((start, end)) = self.row.filter(|&(start, end)| start <= at && at <= end) {
-            return start < end;
+    fn row_of(&mut self, t: &[u8], at: usize) -> Option<(usize, usize)> {
+        if let Some(row) = self.row.filter(|&(start, end)| start <= at && at <= end) {
+            return Some(row);
         }
         let Some((start, end)) = line_start(t, at).and_then(|s| Some((s, line_end(t, s)?))) else {
             // Too long a line for a row: passed at the next line break.
             let rest = t.get(at..).unwrap_or_default();
             self.judged_to = at + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            return false;
+            return None;
         };
         let above = start
             .checked_sub(1)
@@ -193,13 +178,12 @@ impl Tables {
                 .zip(above)
                 .any(|(&n, above)| n > 0 && n == above)
         });
-        if row {
-            self.row = Some((start, end));
-        } else {
-            self.row = Some((end, end));
+        if !row {
             self.judged_to = end;
+            return None;
         }
-        row
+        self.row = Some((start, end));
+        self.row
     }
 
     /// How many of each delimiter the line `start..end` holds; the line
@@ -213,32 +197,37 @@ impl Tables {
         counts
     }
 
-    /// The line holding `at`, its delimiters counted up to `at`.
-    fn line_of(&mut self, t: &[u8], at: usize, delimiter: u8) -> Option<Line> {
-        let known = self.line.filter(|l| {
-            l.delimiter == delimiter && l.start <= at && at <= l.end && l.counted_to <= at
-        });
-        let mut line = match known {
-            Some(line) => line,
-            None => {
-                let start = line_start(t, at)?;
-                let end = line_end(t, start)?;
-                let (delimiters, _) = count(t, start, end, delimiter, false);
-                Line {
-                    start,
-                    end,
-                    delimiter,
-                    counted_to: start,
-                    before: 0,
-                    quoted: false,
-                    delimiters,
-                }
+    /// The row line `start..end`, its delimiters counted up to `at`.
+    fn line_of(
+        &mut self,
+        t: &[u8],
+        at: usize,
+        delimiter: u8,
+        (start, end): (usize, usize),
+    ) -> Line {
+        let known = self
+            .line
+            .filter(|l| l.delimiter == delimiter && l.start == start && l.counted_to <= at);
+        let mut line = known.unwrap_or_else(|| {
+            let slot = DELIMITERS.iter().position(|d| *d == delimiter).unwrap_or(0);
+            Line {
+                start,
+                end,
+                delimiter,
+                counted_to: start,
+                before: 0,
+                quoted: false,
+                delimiters: self
+                    .delimiters(t, (start, end))
+                    .get(slot)
+                    .copied()
+                    .unwrap_or(0),
             }
-        };
+        });
         let (more, quoted) = count(t, line.counted_to, at, delimiter, line.quoted);
         (line.before, line.counted_to, line.quoted) = (line.before + more, at, quoted);
         self.line = Some(line);
-        Some(line)
+        line
     }
 
     /// The table `line` is a row of (or the header of), found from the one
@@ -329,16 +318,21 @@ fn cells(t: &[u8], (start, end): (usize, usize), delimiter: u8) -> Vec<(usize, u
 }
 
 /// The cell around `digit` and its delimiter: from after the delimiter or
-/// line break before it to the one after it, each within [`MAX_CELL`] bytes.
+/// line break before it to the one after it, each within [`MAX_CELL`] bytes;
+/// else where the next delimiter or line break after it is (or the reach's
+/// end).
 /// Pipes and tabs are asked first, so that a Markdown cell may hold a comma
 /// (`| March 12, 1990 |`).
-fn cell_around(t: &[u8], digit: usize) -> Option<(usize, usize, u8)> {
+fn cell_around(t: &[u8], digit: usize) -> Result<(usize, usize, u8), usize> {
     let floor = digit.saturating_sub(MAX_CELL);
     let ceiling = (digit + MAX_CELL).min(t.len());
-    let (before, after) = (t.get(floor..digit)?, t.get(digit..ceiling)?);
+    let before = t.get(floor..digit).unwrap_or_default();
+    let after = t.get(digit..ceiling).unwrap_or_default();
+    let mut next_bound = ceiling;
     for delimiter in DELIMITERS {
         let left = memchr::memrchr3(delimiter, b'\n', b'\r', before);
         let right = memchr::memchr3(delimiter, b'\n', b'\r', after);
+        next_bound = next_bound.min(right.map_or(ceiling, |r| digit + r));
         let (left, right) = match (left, right) {
             (Some(l), Some(r)) => (floor + l + 1, digit + r),
             (None, Some(r)) if floor == 0 => (0, digit + r),
@@ -349,10 +343,10 @@ fn cell_around(t: &[u8], digit: usize) -> Option<(usize, usize, u8)> {
         let delimited = left.checked_sub(1).and_then(|i| t.get(i)) == Some(&delimiter)
             || t.get(right) == Some(&delimiter);
         if delimited {
-            return Some((left, right, delimiter));
+            return Ok((left, right, delimiter));
         }
     }
-    None
+    Err(next_bound)
 }
 
 /// `left..right` without the spaces, quotes and carriage return around it.

@@ -170,11 +170,7 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, D
     // `passport no. 123456.78`, `E1234567-2`: part of something longer,
     // unless it is Korea's resident registration number, `900101-1234567`.
     let longer = matches!(next, b'.' | b'-' | b'/') && is(t, end + 1, ALNUM);
-    let korean = longer
-        && next == b'-'
-        && digits_at(t, start, 6)
-        && digits_at(t, end + 1, 7)
-        && !is(t, end + 8, ALPHA);
+    let korean = longer && korean_at(t, start) && !is(t, end + 8, ALPHA);
     if longer && !korean {
         return None;
     }
@@ -187,12 +183,22 @@ pub(crate) fn document_number(t: &[u8], digit: usize) -> Option<(usize, usize, D
         // mainland's resident ID), the number parser's to read whole.
         Document::IdentityCard if next == b' ' && is(t, end + 1, DIGIT) => return None,
         // `1234567(8)`, `A123456(A)`: a check character in brackets.
-        Document::IdentityCard => match t.get(end..end + 3) {
-            Some(&[b'(', check, b')']) if check.is_ascii_alphanumeric() => end + 3,
-            _ => end,
-        },
+        Document::IdentityCard if check_in_brackets(t, end) => end + 3,
+        Document::IdentityCard => end,
     };
     Some((start, end, document))
+}
+
+/// Whether Korea's resident registration number starts at `start`: six
+/// digits, a dash, seven digits (`900101-1234567`).
+fn korean_at(t: &[u8], start: usize) -> bool {
+    digits_at(t, start, 6) && at(t, start + 6) == b'-' && digits_at(t, start + 7, 7)
+}
+
+/// Whether a check character in brackets follows a number ending at `end`:
+/// `(8)`, `(A)`.
+fn check_in_brackets(t: &[u8], end: usize) -> bool {
+    matches!(t.get(end..end + 3), Some(&[b'(', check, b')']) if check.is_ascii_alphanumeric())
 }
 
 /// A number printed in groups, whose first group of digits starts at
@@ -267,25 +273,23 @@ pub(crate) fn is_number(word: &[u8]) -> bool {
 /// card also Korea's `900101-1234567`, a bracketed check (`1234567(8)`) and
 /// a mainland resident ID's 15 or 18 characters whose check fails.
 pub(crate) fn is_value(value: &[u8], document: Document) -> bool {
-    let in_groups = value
-        .iter()
-        .position(u8::is_ascii_digit)
-        .and_then(|digit| grouped(value, digit))
-        == Some((0, value.len()));
-    if is_number(value) || in_groups {
+    let in_groups = || {
+        value
+            .iter()
+            .position(u8::is_ascii_digit)
+            .and_then(|digit| grouped(value, digit))
+            == Some((0, value.len()))
+    };
+    if is_number(value) || in_groups() {
         return true;
     }
     if document == Document::Passport {
         return false;
     }
-    let korean = value.len() == 14
-        && digits_at(value, 0, 6)
-        && at(value, 6) == b'-'
-        && digits_at(value, 7, 7);
-    let bracketed = match value.len().checked_sub(3).map(|n| value.split_at(n)) {
-        Some((number, &[b'(', check, b')'])) => is_number(number) && check.is_ascii_alphanumeric(),
-        _ => false,
-    };
+    let korean = value.len() == 14 && korean_at(value, 0);
+    let bracketed = value.len().checked_sub(3).is_some_and(|number| {
+        is_number(value.get(..number).unwrap_or_default()) && check_in_brackets(value, number)
+    });
     // A mainland resident ID's shape whose check fails: under the card's name
     // a mistyped number is still the person's. (One whose check holds is the
     // number parser's, and keeps its own category.)

@@ -101,14 +101,16 @@ const FOLD_LEADS: ByteSet = ByteSet::new(&[
 /// Chinese prose has every few words: its lead byte alone would stop the
 /// search at each.
 const IDEOGRAPHIC_SPACE: [u8; 3] = [0xE3, 0x80, 0x80];
+const _: () = assert!(IDEOGRAPHIC_SPACE[1] == IDEOGRAPHIC_SPACE[2]);
 
 /// The lanes of `x` where a character that may fold starts: a lead byte of
 /// [`FOLD_LEADS`], or `0xE3` followed by `0x80 0x80` (or by the chunk's end,
 /// where the next bytes are not in sight: [`fold`] then decides).
 #[inline(always)]
 fn may_fold(x: Lanes) -> u16 {
-    let [lead, second, third] = IDEOGRAPHIC_SPACE;
-    let continuation = x.eq(second).bits() & x.eq(third).bits();
+    // Both bytes after the lead are 0x80: one comparison serves the two.
+    let [lead, continuation, _] = IDEOGRAPHIC_SPACE;
+    let continuation = x.eq(continuation).bits();
     let space = x.eq(lead).bits() & (continuation >> 1 & continuation >> 2 | 0xC000);
     x.among(&FOLD_LEADS).bits() | space
 }
