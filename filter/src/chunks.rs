@@ -14,6 +14,7 @@
 /// Bytes in a chunk.
 pub(crate) const WIDTH: usize = 16;
 
+use lanes::Tally;
 pub(crate) use lanes::{Lanes, Mask};
 
 /// A set of bytes tested with two sixteen-entry tables, one looked up by a
@@ -108,6 +109,34 @@ mod lanes {
         }
     }
 
+    /// Per-lane counts of masks added, each at most 255.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Tally(w::v128);
+
+    impl Tally {
+        #[inline(always)]
+        pub(crate) fn new() -> Tally {
+            Tally(w::u8x16_splat(0))
+        }
+
+        /// Counts the lanes `m` marks (a marked lane is all ones, -1).
+        #[inline(always)]
+        pub(crate) fn add(&mut self, m: Mask) {
+            self.0 = w::i8x16_sub(self.0, m.0);
+        }
+
+        /// The sum over the lanes.
+        #[inline(always)]
+        pub(crate) fn total(self) -> u32 {
+            let pairs = w::u16x8_extadd_pairwise_u8x16(self.0);
+            let quads = w::u32x4_extadd_pairwise_u16x8(pairs);
+            w::u32x4_extract_lane::<0>(quads)
+                + w::u32x4_extract_lane::<1>(quads)
+                + w::u32x4_extract_lane::<2>(quads)
+                + w::u32x4_extract_lane::<3>(quads)
+        }
+    }
+
     impl Mask {
         #[inline(always)]
         pub(crate) fn or(self, other: Mask) -> Mask {
@@ -188,6 +217,27 @@ mod lanes {
                     .filter(|(_, b)| set.has(**b))
                     .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
             }))
+        }
+    }
+
+    /// Counts of masks added.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Tally(u32);
+
+    impl Tally {
+        #[inline(always)]
+        pub(crate) fn new() -> Tally {
+            Tally(0)
+        }
+
+        #[inline(always)]
+        pub(crate) fn add(&mut self, m: Mask) {
+            self.0 += m.bits().count_ones();
+        }
+
+        #[inline(always)]
+        pub(crate) fn total(self) -> u32 {
+            self.0
         }
     }
 
@@ -287,6 +337,39 @@ pub(crate) fn each(bytes: &[u8], mut f: impl FnMut(Lanes, u16)) {
     }
 }
 
+/// How many bytes of `bytes` equal each of `targets` (none of them zero):
+/// per-lane counters added to a chunk at a time, summed every 255 chunks,
+/// before a lane's count could wrap.
+pub(crate) fn count<const N: usize>(bytes: &[u8], targets: [u8; N]) -> [usize; N] {
+    let mut totals = [0usize; N];
+    let mut chunks = bytes.chunks_exact(WIDTH);
+    loop {
+        let mut tallies = [Tally::new(); N];
+        let mut taken = 0;
+        for chunk in chunks.by_ref().take(255) {
+            if let Ok(chunk) = <&[u8; WIDTH]>::try_from(chunk) {
+                let x = Lanes::load(chunk);
+                for (tally, &b) in tallies.iter_mut().zip(&targets) {
+                    tally.add(x.eq(b));
+                }
+            }
+            taken += 1;
+        }
+        for (total, tally) in totals.iter_mut().zip(tallies) {
+            *total += tally.total() as usize;
+        }
+        if taken < 255 {
+            break;
+        }
+    }
+    // The tail padded with zeros, which no target equals.
+    let tail = load_tail(chunks.remainder());
+    for (total, &b) in totals.iter_mut().zip(&targets) {
+        *total += (tail.eq(b).bits() & first_lanes(chunks.remainder().len())).count_ones() as usize;
+    }
+    totals
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -315,6 +398,23 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn count_is_what_a_byte_loop_counts() {
+        // Past 255 chunks, where the lanes' counters are summed and reset,
+        // and every length of a short tail.
+        for len in (0..3 * WIDTH + 3).chain([
+            255 * WIDTH - 1,
+            255 * WIDTH,
+            255 * WIDTH + 17,
+            600 * WIDTH + 5,
+        ]) {
+            let bytes: Vec<u8> = (0..len).map(|i| b",|\tab,c"[i % 7]).collect();
+            let targets = [b',', b'|', b'\t', b'z'];
+            let expected = targets.map(|t| bytes.iter().filter(|&&b| b == t).count());
+            assert_eq!(count(&bytes, targets), expected, "{len}");
         }
     }
 
