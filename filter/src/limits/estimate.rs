@@ -538,35 +538,34 @@ impl Word {
     /// took. The same as pushing each as a [`Letter`], without classifying it.
     fn push_han_run(&mut self, bytes: &[u8]) -> usize {
         let pairs = PairSet::get();
-        // Greedy pairing left to right, written without a branch on whether
-        // a pair was found (which is as good as random, and a missed guess
-        // cost more than the lookup): `open` is whether the character before
-        // waits for a partner. An open character closes as one token whatever
-        // comes next, alone or with its partner; a partner leaves nothing
-        // open. Each lookup depends only on two characters, not on the last.
-        let mut han = self.han;
-        let mut open = self.han_pending.is_some();
-        let mut before = self.han_pending.unwrap_or(0);
+        let (mut han, mut pending) = (self.han, self.han_pending);
         let mut taken = 0;
         while let Some(c) = bytes.get(taken..).and_then(three_byte_code) {
-            let Some(here) = (0x4E00..=0x9FFF)
+            let Some(second) = (0x4E00..=0x9FFF)
                 .contains(&c)
                 .then(|| u16::try_from(c - 0x4E00).ok())
                 .flatten()
             else {
                 break;
             };
-            let pair = pairs.is_pair(before, here);
-            han = han.saturating_add(u32::from(open));
-            open = !(open && pair);
-            before = here;
+            pending = match pending {
+                Some(first) if pairs.is_pair(first, second) => {
+                    han = han.saturating_add(1);
+                    None
+                }
+                Some(_) => {
+                    han = han.saturating_add(1);
+                    Some(second)
+                }
+                None => Some(second),
+            };
             taken += 3;
         }
         if taken > 0 {
             if self.lead.is_none() {
                 self.lead = Some(Lead::Cjk);
             }
-            (self.han, self.han_pending) = (han, open.then_some(before));
+            (self.han, self.han_pending) = (han, pending);
             self.last_lower = false;
         }
         taken
@@ -873,11 +872,13 @@ fn is_han_pair(first: u16, second: u16) -> bool {
     PairSet::get().is_pair(first, second)
 }
 
-/// [`CJK_PAIRS`] as an open-addressing hash set: a key is in one of the
-/// [`PairSet::PROBES`] slots from its hash's, all of which are compared, so a
-/// lookup takes no branch on what it finds (a binary search took a dozen
-/// mispredicted branches and was most of the time spent on Chinese text).
+/// [`CJK_PAIRS`] as an open-addressing hash set: one or two probes where a
+/// binary search took a dozen mispredicted branches (it was most of the time
+/// spent on Chinese text).
 struct PairSet {
+    /// A bit per character of the main Han block: does it start any pair?
+    /// Most do not, and the bitmap stays in the nearest cache.
+    starts: Vec<u64>,
     slots: Vec<u32>,
 }
 
@@ -886,41 +887,61 @@ impl PairSet {
     const EMPTY: u32 = u32::MAX;
     /// 2^13 slots for 2,408 pairs: under a third full.
     const BITS: u32 = 13;
-    /// How far past its hash's slot a key may be placed (the tests hold every
-    /// pair to it). The table runs on this far past its last hash instead of
-    /// wrapping around.
-    const PROBES: usize = 8;
 
     fn get() -> &'static PairSet {
         static SET: std::sync::OnceLock<PairSet> = std::sync::OnceLock::new();
         SET.get_or_init(|| {
-            let mut slots = vec![Self::EMPTY; (1 << Self::BITS) + Self::PROBES];
+            let mut slots = vec![Self::EMPTY; 1 << Self::BITS];
+            let mask = slots.len() - 1;
             for &key in CJK_PAIRS.iter() {
-                let at = Self::slot(key);
-                let window = slots.get_mut(at..at + Self::PROBES).unwrap_or_default();
-                if let Some(slot) = window.iter_mut().find(|s| **s == Self::EMPTY || **s == key) {
-                    *slot = key;
+                let mut at = Self::slot(key);
+                while let Some(slot) = slots.get_mut(at) {
+                    if *slot == Self::EMPTY || *slot == key {
+                        *slot = key;
+                        break;
+                    }
+                    at = (at + 1) & mask;
                 }
             }
-            PairSet { slots }
+            let mut starts = vec![0u64; (0x9FFF - 0x4E00) / 64 + 1];
+            for key in CJK_PAIRS {
+                let first = (key >> 16) as usize;
+                if let Some(word) = starts.get_mut(first / 64) {
+                    *word |= 1 << (first % 64);
+                }
+            }
+            PairSet { starts, slots }
         })
     }
 
     /// Whether the Han characters at offsets `first`, `second` (from U+4E00)
     /// are one token together.
-    #[inline(always)]
     fn is_pair(&self, first: u16, second: u16) -> bool {
-        let key = u32::from(first) << 16 | u32::from(second);
-        let at = Self::slot(key);
-        self.slots
-            .get(at..at + Self::PROBES)
-            .unwrap_or_default()
-            .iter()
-            .fold(false, |found, &slot| found | (slot == key))
+        let starts = self
+            .starts
+            .get(usize::from(first) / 64)
+            .is_some_and(|word| word & (1 << (first % 64)) != 0);
+        starts && self.contains(u32::from(first) << 16 | u32::from(second))
     }
 
     fn slot(key: u32) -> usize {
         (key.wrapping_mul(0x9E37_79B1) >> (32 - Self::BITS)) as usize
+    }
+
+    fn contains(&self, key: u32) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut at = Self::slot(key);
+        // The set is never full, so an empty slot ends every probe sequence.
+        while let Some(&slot) = self.slots.get(at) {
+            if slot == key {
+                return true;
+            }
+            if slot == Self::EMPTY {
+                return false;
+            }
+            at = (at + 1) & mask;
+        }
+        false
     }
 }
 
