@@ -361,6 +361,38 @@ fn bulk_runs_equal_stepping_on_random_prose() {
     assert_bulk_equals_stepping_on_random(&ALPHABET, 80, 0x6A09_E667_F3BC_C909);
 }
 
+#[test]
+fn bulk_runs_equal_stepping_on_chains_of_han_pairs() {
+    // Characters that chain into pairs (a-b, b-c, c-d are each one token),
+    // so that runs of pairs of every length are split greedily, from a
+    // character left open before the run or not.
+    let han = |offset: u32| char::from_u32(0x4E00 + offset).unwrap();
+    let second_of = |first: u32| {
+        CJK_PAIRS
+            .iter()
+            .find(|&&k| k >> 16 == first && k & 0xFFFF != first)
+            .map(|&k| k & 0xFFFF)
+    };
+    let start = CJK_PAIRS
+        .iter()
+        .map(|&k| k >> 16)
+        .find(|&a| {
+            second_of(a)
+                .and_then(second_of)
+                .and_then(second_of)
+                .is_some()
+        })
+        .expect("a chain of three pairs");
+    let mut alphabet = vec![han(start)];
+    let mut at = start;
+    while let Some(next) = second_of(at).filter(|_| alphabet.len() < 4) {
+        alphabet.push(han(next));
+        at = next;
+    }
+    alphabet.extend([alphabet[0], alphabet[1], 'x', ' ', '\u{ff0c}']);
+    assert_bulk_equals_stepping_on_random(&alphabet, 40, 0x3C6E_F372_FE94_F82B);
+}
+
 /// 20,000 texts shorter than `longest` characters drawn from `alphabet`.
 fn assert_bulk_equals_stepping_on_random(alphabet: &[char], longest: u64, seed: u64) {
     let mut next = xorshift(seed);
@@ -399,18 +431,22 @@ fn lower_run_counts_what_a_byte_loop_counts() {
 #[test]
 fn pair_set_holds_exactly_the_pair_table() {
     let set = PairSet::get();
+    let pair = |key: u32| set.is_pair((key >> 16) as u16, key as u16);
+    // Every pair within its reach of slots (none dropped at the build).
     for &key in CJK_PAIRS.iter() {
-        assert!(set.contains(key), "pair {key:#010x} missing");
+        assert!(pair(key), "pair {key:#010x} missing");
     }
     // Every first character of a pair with every second character of the
-    // main Han block: the set answers as the sorted table does.
+    // main Han block, and a few firsts of none: the set answers as the
+    // sorted table does.
     let mut firsts: Vec<u32> = CJK_PAIRS.iter().map(|k| k >> 16).collect();
     firsts.dedup();
+    firsts.extend([0, 1, 0x51FF]);
     for first in firsts {
         for second in 0..0x5200_u32 {
             let key = first << 16 | second;
             assert_eq!(
-                set.contains(key),
+                pair(key),
                 CJK_PAIRS.binary_search(&key).is_ok(),
                 "{key:#010x}"
             );
