@@ -294,7 +294,8 @@ fn named_before(t: &[u8], start: usize) -> bool {
             None => Read::Other,
         }
     };
-    name_before(t, start, MAX_LEAD, ascii, cjk).is_some()
+    let key = |name: &str| is_birth_date_key(name).then_some(());
+    name_before(t, start, MAX_LEAD, ascii, cjk, key).is_some()
 }
 
 /// Whether a JSON key names a date of birth: `dob`, `date_of_birth`,
@@ -355,6 +356,8 @@ mod tests {
             ("date of birth of Maria Lopez: 1990-03-12", "1990-03-12"),
             ("DOB: 12/03/90", "12/03/90"),
             ("D.O.B 3.7.05", "3.7.05"),
+            ("<dob>1990-03-12</dob>", "1990-03-12"),
+            ("<DateOfBirth>1990-03-12</DateOfBirth>", "1990-03-12"),
         ];
         for (text, span) in cases {
             expect_only(text, "date_of_birth", span);
@@ -370,6 +373,8 @@ mod tests {
             "birthday party on 2024-05-01 was fun",
             "released 1990-03-12",
             "会议于2024年3月12日举行",
+            "<shipped>1990-03-12</shipped>",
+            "<td>1990-03-12</td>",
             // Not dates: out of range, too long, part of something longer.
             "DOB: 1990-13-12",
             "DOB: 1990-02-30",

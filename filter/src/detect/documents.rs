@@ -370,7 +370,7 @@ fn named_before(t: &[u8], start: usize) -> Option<Document> {
             None => Read::Other,
         }
     };
-    name_before(t, start, MAX_LEAD, ascii, cjk)
+    name_before(t, start, MAX_LEAD, ascii, cjk, document_key)
 }
 
 /// Whether `word`, at `word_start`, ends one of [`ID_PHRASES`]: its first
@@ -425,6 +425,13 @@ mod tests {
                 "G12345678",
             ),
             ("ＰＡＳＳＰＯＲＴ Ｅ１２３４５６７８", "Ｅ１２３４５６７８"),
+            // In XML and HTML: the element or its attribute names it.
+            ("<passport>E12345678</passport>", "E12345678"),
+            ("<field name=\"passport\">G12345678</field>", "G12345678"),
+            ("<ns:PassportNumber>G12345678</ns:PassportNumber>", "G12345678"),
+            ("<passport number=\"E12345678\"/>", "E12345678"),
+            ("<b>Passport</b>: E12345678", "E12345678"),
+            ("<td class=\"passport\">E12345678</td>", "E12345678"),
         ];
         for (text, span) in cases {
             expect_only(text, "passport", span);
@@ -524,6 +531,11 @@ mod tests {
             "passport renewal takes 6-8 weeks",
             "护照有效期2030年",
             "passport fee 120000",
+            // Elements and cells that name something else.
+            "<order>E12345678</order>",
+            "<td>E12345678</td>",
+            "<p>Order</p> E12345678",
+            "<a href=\"/passport\">x</a>E12345678",
             // Too short, too long, too few digits, too many letters.
             "passport 2024",
             "passport no. 1234567890123",
@@ -566,6 +578,9 @@ mod tests {
             ("BIR no. 1234567(8)", "1234567(8)"),
             // A card named in two words, in any case.
             ("Identity Card Number: K9876543", "K9876543"),
+            // An XML element named as a JSON key would be.
+            ("<IdCardNo>A1234563</IdCardNo>", "A1234563"),
+            ("<national_insurance>AB123456C</national_insurance>", "AB123456C"),
             ("{\"id_card\": \"123456789\"}", "123456789"),
             ("身份证号码为12345678", "12345678"),
             // Printed in groups, as the cards print them.

@@ -18,20 +18,32 @@ pub(crate) enum Read<K> {
 /// What the name that ends before `start` says the value is, perhaps after
 /// separators, fillers and a person's name, within `max_lead` bytes. `ascii`
 /// reads an ASCII word of letters (its span), `cjk` the non-ASCII text that
-/// ends where reading stands (its bytes up to there). Most values have a
-/// digit, a mark or a plain word right before them and are refused at once.
+/// ends where reading stands (its bytes up to there), `key` an XML or HTML
+/// element's name as a JSON key is read (`<DateOfBirth>`, `<passportNo>`).
+/// Most values have a digit, a mark or a plain word right before them and
+/// are refused at once.
 pub(crate) fn name_before<K>(
     t: &[u8],
     start: usize,
     max_lead: usize,
     ascii: impl Fn(usize, usize) -> Read<K>,
     cjk: impl Fn(&[u8]) -> Read<K>,
+    key: impl Fn(&str) -> Option<K>,
 ) -> Option<K> {
     let floor = start.saturating_sub(max_lead);
     let mut end = start;
     while end > floor {
         let b = before(t, end);
-        let read = if is_separator(b) {
+        let read = if b == b'>' {
+            // An element that names its text; an end tag (`<b>Passport</b>:
+            // E1...`) read over; else (`<td class="dob">`) the tag's end is
+            // a separator, read on before it.
+            match tag_before(t, end - 1) {
+                Some(Tag::Start(name)) if let Some(k) = key(name) => Read::Name(k),
+                Some(Tag::End(len)) => Read::Filler(len),
+                _ => Read::Filler(1),
+            }
+        } else if is_separator(b) {
             Read::Filler(1)
         } else if !b.is_ascii() {
             cjk(t.get(..end).unwrap_or_default())
@@ -57,7 +69,8 @@ pub(crate) fn name_before<K>(
 }
 
 /// Separators between a name and its value: spaces, `:`, `#`, `.`, `_`
-/// (`passport_no`), quotes and brackets (`"passport": "E1..."`).
+/// (`passport_no`), quotes and brackets (`"passport": "E1..."`), and the `>`
+/// that ends an XML or HTML tag (`<passport>E1...`, `<td class="dob">`).
 fn is_separator(b: u8) -> bool {
     matches!(
         b,
@@ -75,8 +88,47 @@ fn is_separator(b: u8) -> bool {
             | b'('
             | b')'
             | b','
+            | b'>'
     )
 }
+
+/// An XML or HTML tag read back from its `>`.
+enum Tag<'t> {
+    /// A start tag, and its element's local name (`<ns:DateOfBirth id="1">`).
+    Start(&'t str),
+    /// An end tag (`</b>`), and its length.
+    End(usize),
+}
+
+/// The tag that ends with the `>` at `gt`, when it is within [`MAX_TAG`]
+/// bytes, has no `<` or `>` inside and its name starts with a letter.
+fn tag_before(t: &[u8], gt: usize) -> Option<Tag<'_>> {
+    let floor = gt.saturating_sub(MAX_TAG);
+    let inside = t.get(floor..gt)?;
+    let lt = floor + memchr::memrchr2(b'<', b'>', inside).filter(|&i| inside.get(i) == Some(&b'<'))?;
+    let (end_tag, from) = match t.get(lt + 1) {
+        Some(b'/') => (true, lt + 2),
+        _ => (false, lt + 1),
+    };
+    let name = t.get(from..gt)?;
+    let len = name
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':' | b'.')))
+        .unwrap_or(name.len());
+    let name = name.get(..len)?;
+    // A local name after its namespace's prefix.
+    let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+    if !local.first().is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    if end_tag {
+        return Some(Tag::End(gt + 1 - lt));
+    }
+    std::str::from_utf8(local).ok().map(Tag::Start)
+}
+
+/// The longest start tag read back: an element's name and a few attributes.
+const MAX_TAG: usize = 96;
 
 /// Whether `word` is one of `list` (any case).
 pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
