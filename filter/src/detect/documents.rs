@@ -428,7 +428,10 @@ mod tests {
             // In XML and HTML: the element or its attribute names it.
             ("<passport>E12345678</passport>", "E12345678"),
             ("<field name=\"passport\">G12345678</field>", "G12345678"),
-            ("<ns:PassportNumber>G12345678</ns:PassportNumber>", "G12345678"),
+            (
+                "<ns:PassportNumber>G12345678</ns:PassportNumber>",
+                "G12345678",
+            ),
             ("<passport number=\"E12345678\"/>", "E12345678"),
             ("<b>Passport</b>: E12345678", "E12345678"),
             ("<td class=\"passport\">E12345678</td>", "E12345678"),
@@ -580,7 +583,10 @@ mod tests {
             ("Identity Card Number: K9876543", "K9876543"),
             // An XML element named as a JSON key would be.
             ("<IdCardNo>A1234563</IdCardNo>", "A1234563"),
-            ("<national_insurance>AB123456C</national_insurance>", "AB123456C"),
+            (
+                "<national_insurance>AB123456C</national_insurance>",
+                "AB123456C",
+            ),
             ("{\"id_card\": \"123456789\"}", "123456789"),
             ("身份证号码为12345678", "12345678"),
             // Printed in groups, as the cards print them.

@@ -105,7 +105,8 @@ enum Tag<'t> {
 fn tag_before(t: &[u8], gt: usize) -> Option<Tag<'_>> {
     let floor = gt.saturating_sub(MAX_TAG);
     let inside = t.get(floor..gt)?;
-    let lt = floor + memchr::memrchr2(b'<', b'>', inside).filter(|&i| inside.get(i) == Some(&b'<'))?;
+    let lt =
+        floor + memchr::memrchr2(b'<', b'>', inside).filter(|&i| inside.get(i) == Some(&b'<'))?;
     let (end_tag, from) = match t.get(lt + 1) {
         Some(b'/') => (true, lt + 2),
         _ => (false, lt + 1),

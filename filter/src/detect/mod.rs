@@ -18,7 +18,8 @@
 //!   document's name right before the digit's word makes it a passport or
 //!   identity number (`documents`), and a date's a date of birth
 //!   (`birth_dates`), and a table's header over the digit's cell names it
-//!   the same way (`columns`); `@` the e-mail
+//!   the same way (`columns`), as does an SQL `INSERT`'s column list over
+//!   the values of its rows (`inserts`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
@@ -54,6 +55,7 @@ mod custom;
 mod documents;
 mod email;
 mod ids;
+mod inserts;
 mod ipv6;
 mod lead;
 mod named;

@@ -7,7 +7,8 @@ use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
 use super::{
-    birth_dates, columns, credentials, documents, email, ids, ipv6, national_ids, numbers, secrets,
+    birth_dates, columns, credentials, documents, email, ids, inserts, ipv6, national_ids, numbers,
+    secrets,
 };
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
@@ -145,6 +146,7 @@ impl Scanner {
         let mut scanned = secrets::Scanned::default();
         let mut judged = credentials::Judged::default();
         let mut tables = columns::Tables::default();
+        let mut inserts = inserts::Inserts::default();
         let columns_on = [
             Category::Passport,
             Category::NationalId,
@@ -165,7 +167,8 @@ impl Scanner {
                 // digit); `passport no. E12345678`, `HKID A1234563` (a number
                 // after a document's name); `DOB: 1990-03-12`, `出生日期：
                 // 1990年3月12日`; `| Li Wei | E12345678 | 1990-03-12 |` (a value
-                // in a table, named by its column's header rows above).
+                // in a table, named by its column's header rows above, or in
+                // an SQL `INSERT`'s row, named by its column list).
                 let named = on
                     .has(&Category::Credential)
                     .then(|| credentials::stated_credential(t, i, &mut judged))
@@ -186,7 +189,11 @@ impl Scanner {
                     })
                     .or_else(|| {
                         columns_on
-                            .then(|| tables.named_cell(t, i))
+                            .then(|| {
+                                tables
+                                    .named_cell(t, i)
+                                    .or_else(|| inserts.named_value(t, i))
+                            })
                             .flatten()
                             .map(|(start, end, named)| (start, end, named.category()))
                             .filter(|(_, _, category)| on.has(category))
