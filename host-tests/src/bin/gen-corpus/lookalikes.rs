@@ -506,15 +506,17 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 _ => neg(format!("生日会定在{date}")),
             }
         }
-        // Numbers shaped like passports and dates in a table whose header
-        // names them as something else, or names a passport over a cell that
-        // holds more than a number.
+        // Numbers shaped like passports and dates in a table, an SQL
+        // `INSERT` or XML elements that name them as something else, or a
+        // header that names a passport over a cell holding more than a number.
         "table_columns" => {
             let number = format!("E{}", rng.digits(8));
             let date = format!("{}-{:02}-{:02}", rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
-            match rng.below(3) {
+            match rng.below(5) {
                 0 => neg(format!("\n| order | shipped |\n|---|---|\n| {number} | {date} |\n")),
                 1 => neg(format!("\nbatch,made on\n{number},{date}\n")),
+                2 => neg(format!("\nINSERT INTO orders (ref, shipped) VALUES ('{number}', '{date}');\n")),
+                3 => neg(format!("<order><OrderNo>{number}</OrderNo><Shipped>{date}</Shipped></order>")),
                 _ => neg(format!("\n| 护照 | 备注 |\n|---|---|\n| 见附件 {number} | 已核对 |\n")),
             }
         }

@@ -106,15 +106,21 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
     };
     match (value.context, value.column) {
         // One value with a column's name in four is a row of a small table,
-        // Markdown or CSV (Markdown for a value with a comma), its name in the
-        // header above.
-        (_, Some(column)) if rng.chance(1, 4) => {
-            if text.contains(',') || rng.chance(1, 2) {
-                format!("\n\n| Name | {column} |\n|---|---|\n| Chen Jie | {text} |\n\n")
-            } else {
-                format!("\n\nname,{column}\nChen Jie,{text}\n\n")
+        // Markdown or CSV (Markdown for a value with a comma, full-width ones
+        // included: they fold to commas), its name in the
+        // header above; or a row of an SQL `INSERT` under its column list; or
+        // an XML element named for it (an ASCII name, run together).
+        (_, Some(column)) if rng.chance(1, 4) => match rng.below(4) {
+            0 => format!("\n\nINSERT INTO customers (name, \"{column}\") VALUES ('Chen Jie', '{text}');\n\n"),
+            1 if column.is_ascii() => {
+                let tag: String = column.chars().filter(char::is_ascii_alphanumeric).collect();
+                format!("\n<customer><name>Chen Jie</name><{tag}>{text}</{tag}></customer>\n")
             }
-        }
+            _ if text.contains([',', '，']) || rng.chance(1, 2) => {
+                format!("\n\n| Name | {column} |\n|---|---|\n| Chen Jie | {text} |\n\n")
+            }
+            _ => format!("\n\nname,{column}\nChen Jie,{text}\n\n"),
+        },
         (Some(context), _) => format!("{context} {text}"),
         (None, _) => text,
     }
