@@ -328,8 +328,18 @@ pub(crate) fn document_key(key: &str) -> Option<Document> {
     if passport {
         return Some(Document::Passport);
     }
+    // A table's header or an element's name may write the two words with
+    // a space or a dash (`ID Card No.`, `National-Insurance`): read as `_`.
+    let spaced = || {
+        let joined: Vec<u8> = bytes
+            .iter()
+            .map(|&b| if b == b' ' || b == b'-' { b'_' } else { b })
+            .collect();
+        has_word_of(&joined, ID_KEYS)
+    };
     let card = has_word_of(bytes, ID_NAMES)
         || has_word_of(bytes, ID_KEYS)
+        || (bytes.iter().any(|&b| b == b' ' || b == b'-') && spaced())
         || (!ascii && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
     card.then_some(Document::IdentityCard)
 }
@@ -454,8 +464,18 @@ mod tests {
             assert_eq!(document_key(key), Some(Document::Passport), "{key}");
         }
         for key in [
+            "ID Card",
+            "ID Card No.",
+            "identity card number",
+            "National-Insurance",
+        ] {
+            assert_eq!(document_key(key), Some(Document::IdentityCard), "{key}");
+        }
+        for key in [
             "pass",
             "password",
+            "card id",
+            "Valid card",
             "bypass",
             "document",
             "id_number",

@@ -93,7 +93,7 @@ fn is_separator(b: u8) -> bool {
 }
 
 /// An XML or HTML tag read back from its `>`.
-enum Tag<'t> {
+pub(crate) enum Tag<'t> {
     /// A start tag, and its element's local name (`<ns:DateOfBirth id="1">`).
     Start(&'t str),
     /// An end tag (`</b>`), and its length.
@@ -102,7 +102,7 @@ enum Tag<'t> {
 
 /// The tag that ends with the `>` at `gt`, when it is within [`MAX_TAG`]
 /// bytes, has no `<` or `>` inside and its name starts with a letter.
-fn tag_before(t: &[u8], gt: usize) -> Option<Tag<'_>> {
+pub(crate) fn tag_before(t: &[u8], gt: usize) -> Option<Tag<'_>> {
     let floor = gt.saturating_sub(MAX_TAG);
     let inside = t.get(floor..gt)?;
     let lt =

@@ -19,7 +19,8 @@
 //!   identity number (`documents`), and a date's a date of birth
 //!   (`birth_dates`), and a table's header over the digit's cell names it
 //!   the same way (`columns`), as does an SQL `INSERT`'s column list over
-//!   the values of its rows (`inserts`); `@` the e-mail
+//!   the values of its rows (`inserts`) and an HTML table's first row over
+//!   its cells (`html_tables`); `@` the e-mail
 //!   scanner; `+` international phones; `:` IPv6 and, with `=`, a credential's
 //!   name or a URL's password (`credentials`); `-`, `_`, `A` and `J` the
 //!   secret prefixes (`secrets`). Plain words cost one table lookup per byte.
@@ -54,6 +55,7 @@ mod credentials;
 mod custom;
 mod documents;
 mod email;
+mod html_tables;
 mod ids;
 mod inserts;
 mod ipv6;

@@ -7,8 +7,8 @@ use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
 use super::{
-    birth_dates, columns, credentials, documents, email, ids, inserts, ipv6, national_ids, numbers,
-    secrets,
+    birth_dates, columns, credentials, documents, email, html_tables, ids, inserts, ipv6,
+    national_ids, numbers, secrets,
 };
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
@@ -147,6 +147,7 @@ impl Scanner {
         let mut judged = credentials::Judged::default();
         let mut tables = columns::Tables::default();
         let mut inserts = inserts::Inserts::default();
+        let mut html = html_tables::HtmlTables::default();
         let columns_on = [
             Category::Passport,
             Category::NationalId,
@@ -168,7 +169,8 @@ impl Scanner {
                 // after a document's name); `DOB: 1990-03-12`, `出生日期：
                 // 1990年3月12日`; `| Li Wei | E12345678 | 1990-03-12 |` (a value
                 // in a table, named by its column's header rows above, or in
-                // an SQL `INSERT`'s row, named by its column list).
+                // an SQL `INSERT`'s row, named by its column list, or in an
+                // HTML table's cell, named by its first row).
                 let named = on
                     .has(&Category::Credential)
                     .then(|| credentials::stated_credential(t, i, &mut judged))
@@ -193,6 +195,7 @@ impl Scanner {
                                 tables
                                     .named_cell(t, i)
                                     .or_else(|| inserts.named_value(t, i))
+                                    .or_else(|| html.named_cell(t, i))
                             })
                             .flatten()
                             .map(|(start, end, named)| (start, end, named.category()))

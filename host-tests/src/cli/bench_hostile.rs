@@ -102,12 +102,15 @@ fn bodies() -> Vec<(&'static str, Body)> {
         }),
         // An SQL `INSERT` whose every row holds a passport and a date of
         // birth: the column list read once, each row once.
-        ("an INSERT, passports and dates of birth in every row", |n| {
-            chat(&format!(
-                "INSERT INTO users (name, passport, dob) VALUES\n{}('Li', 'E1', '1990-03-12');",
-                sized("('Li Wei', 'E12345678', '1990-03-12'),\n", n)
-            ))
-        }),
+        (
+            "an INSERT, passports and dates of birth in every row",
+            |n| {
+                chat(&format!(
+                    "INSERT INTO users (name, passport, dob) VALUES\n{}('Li', 'E1', '1990-03-12');",
+                    sized("('Li Wei', 'E12345678', '1990-03-12'),\n", n)
+                ))
+            },
+        ),
         // `values` everywhere, none starting a statement: each read once.
         ("`values` in prose, no statement", |n| {
             chat(&sized("the values (1, 2) and VALUES 3 of Values 4; ", n))

@@ -111,7 +111,9 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
         // header above; or a row of an SQL `INSERT` under its column list; or
         // an XML element named for it (an ASCII name, run together).
         (_, Some(column)) if rng.chance(1, 4) => match rng.below(4) {
-            0 => format!("\n\nINSERT INTO customers (name, \"{column}\") VALUES ('Chen Jie', '{text}');\n\n"),
+            0 => format!(
+                "\n\nINSERT INTO customers (name, \"{column}\") VALUES ('Chen Jie', '{text}');\n\n"
+            ),
             1 if column.is_ascii() => {
                 let tag: String = column.chars().filter(char::is_ascii_alphanumeric).collect();
                 format!("\n<customer><name>Chen Jie</name><{tag}>{text}</{tag}></customer>\n")

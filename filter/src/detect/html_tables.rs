@@ -1,0 +1,251 @@
+//! Values in an HTML table's cells, named by its first row.
+//!
+//! A prompt may carry an HTML report or e-mail to summarise:
+//! `<table><tr><th>Name</th><th>Passport</th></tr><tr><td>Li Wei</td>
+//! <td>E12345678</td></tr></table>`. As in a Markdown table (`columns`), the
+//! cell at the same place in the table's first row names the value: it is
+//! read as a JSON key is ([`Named::key`]), and the value judged as that key's
+//! value would be ([`Named::value_span`]).
+//!
+//! The text's tags are read once, forward, as far as the digits that ask
+//! reach (a text with no `<` is passed at its first digit): each `<table`
+//! starts a table whose first `<tr>` is its header, each `<tr` a row, each
+//! `<td` or `<th` the next cell of its row. A cell's value is its whole text
+//! between its start and end tags, at most 64 bytes. Nested tables are read
+//! as one.
+
+use super::lead::{tag_before, Tag};
+use super::named::Named;
+
+/// The longest cell text read as a value, and as a column's name.
+const MAX_CELL: usize = 64;
+const MAX_HEADER_CELL: usize = 40;
+/// How many of a header's cells are kept.
+const MAX_COLUMNS: usize = 64;
+
+/// What the tags read so far say, while one scan goes through the text.
+#[derive(Default)]
+pub(crate) struct HtmlTables {
+    /// Whether the text has a `<`, once asked.
+    has_tags: Option<bool>,
+    /// Cells are judged once: a digit before this offset is in a cell
+    /// already judged, or in none.
+    judged_to: usize,
+    /// The tags before this offset have been read.
+    read_to: usize,
+    /// The table being read: its header's names, once its first row is
+    /// read, and whether that row is still being read.
+    header: Header,
+    /// The cells of the row being read so far.
+    cells: usize,
+}
+
+#[derive(Default)]
+enum Header {
+    /// Outside a table.
+    #[default]
+    None,
+    /// In a table before its first row.
+    Awaiting,
+    /// In the table's first row: the names of its cells so far.
+    Reading(Vec<Option<Named>>),
+    /// In a later row.
+    Read(Vec<Option<Named>>),
+}
+
+impl HtmlTables {
+    /// The value in the table cell that holds the digit at `digit`, when the
+    /// table's first row names what the value is at the cell's place: its
+    /// span and its name.
+    pub(crate) fn named_cell(&mut self, t: &[u8], digit: usize) -> Option<(usize, usize, Named)> {
+        if digit < self.judged_to {
+            return None;
+        }
+        if !*self
+            .has_tags
+            .get_or_insert_with(|| memchr::memchr(b'<', t).is_some())
+        {
+            self.judged_to = t.len();
+            return None;
+        }
+        // The tags around the digit: `<td ...>` before, `</td` after, each
+        // within reach, with no other tag between.
+        let floor = digit.saturating_sub(MAX_CELL);
+        let ceiling = (digit + MAX_CELL).min(t.len());
+        let after = t.get(digit..ceiling)?;
+        let Some(end) = memchr::memchr2(b'<', b'>', after).map(|e| digit + e) else {
+            // No tag in reach after it: the text it is in is longer than a
+            // cell, up to there.
+            self.judged_to = ceiling;
+            return None;
+        };
+        self.judged_to = end;
+        let before = t.get(floor..digit)?;
+        let gt = floor + memchr::memrchr2(b'<', b'>', before)?;
+        let cell_tag =
+            |name: &str| name.eq_ignore_ascii_case("td") || name.eq_ignore_ascii_case("th");
+        let opens = t.get(gt) == Some(&b'>')
+            && matches!(tag_before(t, gt), Some(Tag::Start(name)) if cell_tag(name));
+        let closes = t.get(end..end + 4).is_some_and(|close| {
+            close.eq_ignore_ascii_case(b"</td") || close.eq_ignore_ascii_case(b"</th")
+        });
+        if !opens || !closes {
+            return None;
+        }
+        let (start, value_end) = trim(t, gt + 1, end);
+        // The tags up to the cell's own are read: its place in its row.
+        self.read(t, gt);
+        let Header::Read(names) = &self.header else {
+            return None;
+        };
+        let &named = names.get(self.cells.checked_sub(1)?)?.as_ref()?;
+        let (s, e) = named.value_span(t.get(start..value_end)?)?;
+        Some((start + s, start + e, named))
+    }
+
+    /// Reads the tags that start before `to`, from where reading stopped.
+    fn read(&mut self, t: &[u8], to: usize) {
+        while let Some(lt) = t
+            .get(self.read_to..to)
+            .and_then(|rest| memchr::memchr(b'<', rest))
+            .map(|at| self.read_to + at)
+        {
+            self.read_to = lt + 1;
+            let (closing, name) = tag_name(t, lt + 1);
+            let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+            if is(b"table") {
+                self.header = if closing {
+                    Header::None
+                } else {
+                    Header::Awaiting
+                };
+            } else if is(b"tr") && !closing {
+                self.cells = 0;
+                self.header = match std::mem::take(&mut self.header) {
+                    Header::Awaiting => Header::Reading(Vec::new()),
+                    Header::Reading(names) | Header::Read(names) => Header::Read(names),
+                    Header::None => Header::None,
+                };
+            } else if (is(b"td") || is(b"th")) && !closing {
+                self.cells += 1;
+                if let Header::Reading(names) = &mut self.header {
+                    if names.len() < MAX_COLUMNS {
+                        names.push(header_name(t, lt));
+                    }
+                }
+            }
+        }
+        self.read_to = self.read_to.max(to);
+    }
+}
+
+/// Whether the tag whose name starts at `at` is an end tag, and its name (up
+/// to eight letters; longer names are no table's).
+fn tag_name(t: &[u8], at: usize) -> (bool, &[u8]) {
+    let closing = t.get(at) == Some(&b'/');
+    let from = at + usize::from(closing);
+    let rest = t.get(from..(from + 9).min(t.len())).unwrap_or_default();
+    let len = rest
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    (closing, rest.get(..len).unwrap_or_default())
+}
+
+/// What the header cell whose tag starts at `lt` names: its text up to the
+/// next tag, or, when that is empty, the text inside the tag that follows
+/// (`<th><b>Passport</b></th>`).
+fn header_name(t: &[u8], lt: usize) -> Option<Named> {
+    let mut from = lt + 1 + memchr::memchr(b'>', t.get(lt + 1..)?)?;
+    for _ in 0..2 {
+        let reach = t.get(from + 1..(from + 1 + MAX_HEADER_CELL + 1).min(t.len()))?;
+        let end = from + 1 + memchr::memchr(b'<', reach)?;
+        let (start, text_end) = trim(t, from + 1, end);
+        if start < text_end {
+            return Named::key(std::str::from_utf8(t.get(start..text_end)?).ok()?);
+        }
+        // Empty: read on past the next tag.
+        from = end + memchr::memchr(b'>', t.get(end..)?)?;
+    }
+    None
+}
+
+/// `left..right` without the ASCII spaces around it.
+fn trim(t: &[u8], mut left: usize, mut right: usize) -> (usize, usize) {
+    while left < right && t.get(left).is_some_and(u8::is_ascii_whitespace) {
+        left += 1;
+    }
+    while right > left && t.get(right - 1).is_some_and(u8::is_ascii_whitespace) {
+        right -= 1;
+    }
+    (left, right)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use crate::detect::testing::{expect_none, find};
+
+    #[test]
+    fn values_under_a_header_cell_that_names_them() {
+        let cases: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "<table><tr><th>Name</th><th>Passport</th><th>DOB</th></tr>\n<tr><td>Li Wei</td><td>E12345678</td><td>1990-03-12</td></tr></table>",
+                &[("passport", "E12345678"), ("date_of_birth", "1990-03-12")],
+            ),
+            (
+                "<TABLE border=1>\n<thead><tr><th><b>Name</b></th><th><b>ID Card</b></th></tr></thead>\n<tbody>\n<tr><td>Li</td><td> A1234563 </td></tr>\n<tr><td>Wang</td><td>123456789</td></tr>\n</tbody></TABLE>",
+                &[("national_id", "A1234563"), ("national_id", "123456789")],
+            ),
+            (
+                "<table><tr><td>姓名</td><td>出生日期</td></tr><tr><td>李伟</td><td>1990年3月12日</td></tr></table>",
+                &[("date_of_birth", "1990年3月12日")],
+            ),
+            (
+                "<table><tr><th>user</th><th>password</th></tr><tr><td>alice</td><td>Summer2024!x</td></tr></table>",
+                &[("credential", "Summer2024!x")],
+            ),
+        ];
+        for (text, expected) in cases {
+            let expected: Vec<(String, String)> = expected
+                .iter()
+                .map(|(c, s)| (c.to_string(), s.to_string()))
+                .collect();
+            assert_eq!(find(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn leaves_what_no_header_cell_names() {
+        expect_none(&[
+            // Columns named for something else; the header row's own cells.
+            "<table><tr><th>Order</th><th>Shipped</th></tr><tr><td>E12345678</td><td>1990-03-12</td></tr></table>",
+            "<table><tr><th>E12345678</th><th>passport</th></tr></table>",
+            // A cell holding more than the value; a cell outside any table.
+            "<table><tr><th>Passport</th></tr><tr><td>see E12345678</td></tr></table>",
+            "<td>E12345678</td>",
+            // After the table's end, the header no longer names anything.
+            "<table><tr><th>Passport</th></tr></table><table><tr><td>E12345678</td></tr></table>",
+            "<table><tr><th>Passport</th></tr></table><p>E12345678</p>",
+        ]);
+    }
+
+    #[test]
+    fn tables_stay_linear() {
+        // Each tag read once however many rows and digits.
+        let rows =
+            "<tr><td>Li Wei</td><td>E12345678</td><td>1990-03-12</td></tr>\n".repeat(1 << 14);
+        let text =
+            format!("<table><tr><th>Name</th><th>Passport</th><th>DOB</th></tr>\n{rows}</table>");
+        let started = std::time::Instant::now();
+        assert_eq!(find(&text).len(), 2 << 14);
+        let tags = "<b>1</b><i>2</i>".repeat(1 << 16);
+        assert!(find(&tags).is_empty());
+        assert!(started.elapsed().as_secs() < 20);
+    }
+}
