@@ -507,12 +507,15 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
             }
         }
         // Numbers shaped like passports and dates in a table, an SQL
-        // `INSERT` or XML elements that name them as something else, or a
+        // `INSERT`, XML elements or an HTML table that name them as something else, or a
         // header that names a passport over a cell holding more than a number.
         "table_columns" => {
             let number = format!("E{}", rng.digits(8));
             let date = format!("{}-{:02}-{:02}", rng.range(1930, 2010), rng.range(1, 12), rng.range(1, 28));
-            match rng.below(5) {
+            match rng.below(6) {
+                5 => neg(format!(
+                    "<table><tr><th>Order</th><th>Shipped</th></tr><tr><td>{number}</td><td>{date}</td></tr></table>"
+                )),
                 0 => neg(format!("\n| order | shipped |\n|---|---|\n| {number} | {date} |\n")),
                 1 => neg(format!("\nbatch,made on\n{number},{date}\n")),
                 2 => neg(format!("\nINSERT INTO orders (ref, shipped) VALUES ('{number}', '{date}');\n")),

@@ -109,8 +109,12 @@ fn written(value: &Value, evasion: &str, rng: &mut Rng) -> String {
         // Markdown or CSV (Markdown for a value with a comma, full-width ones
         // included: they fold to commas), its name in the
         // header above; or a row of an SQL `INSERT` under its column list; or
-        // an XML element named for it (an ASCII name, run together).
-        (_, Some(column)) if rng.chance(1, 4) => match rng.below(4) {
+        // an XML element named for it (an ASCII name, run together); or a
+        // cell of an HTML table under its header cell.
+        (_, Some(column)) if rng.chance(1, 4) => match rng.below(5) {
+            4 => format!(
+                "\n<table><tr><th>Name</th><th>{column}</th></tr><tr><td>Chen Jie</td><td>{text}</td></tr></table>\n"
+            ),
             0 => format!(
                 "\n\nINSERT INTO customers (name, \"{column}\") VALUES ('Chen Jie', '{text}');\n\n"
             ),
