@@ -42,6 +42,17 @@ pub(crate) fn expect_only(text: &str, category: &str, span: &str) {
     );
 }
 
+/// Asserts the text holds exactly these findings, in order: (category,
+/// span).
+#[track_caller]
+pub(crate) fn expect_all(text: &str, expected: &[(&str, &str)]) {
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(category, span)| (category.to_string(), span.to_string()))
+        .collect();
+    assert_eq!(find(text), expected, "in {text:?}");
+}
+
 /// Asserts none of the texts holds any finding.
 #[track_caller]
 pub(crate) fn expect_none(texts: &[&str]) {

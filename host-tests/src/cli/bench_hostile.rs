@@ -113,12 +113,18 @@ fn bodies() -> Vec<(&'static str, Body)> {
         ),
         // An HTML table whose every row holds a passport and a date of
         // birth: each tag read once, the header's names kept.
-        ("an HTML table, passports and dates of birth in every row", |n| {
-            chat(&format!(
-                "<table><tr><th>Name</th><th>Passport</th><th>DOB</th></tr>\n{}</table>",
-                sized("<tr><td>Li Wei</td><td>E12345678</td><td>1990-03-12</td></tr>\n", n)
-            ))
-        }),
+        (
+            "an HTML table, passports and dates of birth in every row",
+            |n| {
+                chat(&format!(
+                    "<table><tr><th>Name</th><th>Passport</th><th>DOB</th></tr>\n{}</table>",
+                    sized(
+                        "<tr><td>Li Wei</td><td>E12345678</td><td>1990-03-12</td></tr>\n",
+                        n
+                    )
+                ))
+            },
+        ),
         // Tags around every number, in no table: each cell's tags looked at
         // once, each tag read once.
         ("numbers in tags, no table", |n| {
