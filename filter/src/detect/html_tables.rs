@@ -11,8 +11,9 @@
 //! reach (a text with no `<` is passed at its first digit): each `<table`
 //! starts a table whose first `<tr>` is its header, each `<tr` a row, each
 //! `<td` or `<th` the next cell of its row. A cell's value is its whole text
-//! between its start and end tags, at most 64 bytes. Nested tables are read
-//! as one.
+//! between its start and end tags, at most 64 bytes (a cell padded with more
+//! spaces than that is passed). A table inside another's cell ends the
+//! reading of the outer one: its later rows are named by nothing.
 
 use super::lead::{tag_before, Tag};
 use super::named::Named;
