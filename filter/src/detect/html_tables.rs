@@ -11,8 +11,9 @@
 //! reach (a text with no `<` is passed at its first digit): each `<table`
 //! starts a table whose first `<tr>` is its header, each `<tr` a row, each
 //! `<td` or `<th` the next cell of its row. A cell's value is its whole text
-//! between its start and end tags, at most 64 bytes (a cell padded with more
-//! spaces than that is passed). A table inside another's cell ends the
+//! between its start and end tags, at most 64 bytes and within 256 of them
+//! (a cell padded with more spaces than that is passed). A table inside
+//! another's cell ends the
 //! reading of the outer one: its later rows are named by nothing.
 
 use super::lead::{tag_before, Tag};
@@ -20,6 +21,9 @@ use super::named::Named;
 
 /// The longest cell text read as a value, and as a column's name.
 const MAX_CELL: usize = 64;
+/// How far from a digit its cell's tags are looked for: the value and the
+/// spaces and line breaks around it.
+const MAX_REACH: usize = 256;
 const MAX_HEADER_CELL: usize = 40;
 /// How many of a header's cells are kept.
 const MAX_COLUMNS: usize = 64;
@@ -72,9 +76,10 @@ impl HtmlTables {
             return None;
         }
         // The tags around the digit: `<td ...>` before, `</td` after, each
-        // within reach, with no other tag between.
-        let floor = digit.saturating_sub(MAX_CELL);
-        let ceiling = (digit + MAX_CELL).min(t.len());
+        // within reach (pretty-printed HTML indents a cell's text), with no
+        // other tag between.
+        let floor = digit.saturating_sub(MAX_REACH);
+        let ceiling = (digit + MAX_REACH).min(t.len());
         let after = t.get(digit..ceiling)?;
         let Some(end) = memchr::memchr2(b'<', b'>', after).map(|e| digit + e) else {
             // No tag in reach after it: the text it is in is longer than a
@@ -96,6 +101,9 @@ impl HtmlTables {
             return None;
         }
         let (start, value_end) = trim(t, gt + 1, end);
+        if value_end - start > MAX_CELL {
+            return None;
+        }
         // The tags up to the cell's own are read: its place in its row.
         self.read(t, gt);
         let Header::Read(names) = &self.header else {
@@ -166,9 +174,12 @@ fn header_name(t: &[u8], lt: usize) -> Option<Named> {
     };
     let mut from = tag_end(lt + 1)?;
     for _ in 0..2 {
-        let reach = t.get(from + 1..(from + 1 + MAX_HEADER_CELL + 1).min(t.len()))?;
+        let reach = t.get(from + 1..(from + 1 + MAX_REACH).min(t.len()))?;
         let end = from + 1 + memchr::memchr(b'<', reach)?;
         let (start, text_end) = trim(t, from + 1, end);
+        if text_end - start > MAX_HEADER_CELL {
+            return None;
+        }
         if start < text_end {
             return Named::key(std::str::from_utf8(t.get(start..text_end)?).ok()?);
         }
@@ -201,7 +212,7 @@ mod tests {
 
     #[test]
     fn values_under_a_header_cell_that_names_them() {
-        let cases: [(&str, &[(&str, &str)]); 4] = [
+        let cases: [(&str, &[(&str, &str)]); 5] = [
             (
                 "<table><tr><th>Name</th><th>Passport</th><th>DOB</th></tr>\n<tr><td>Li Wei</td><td>E12345678</td><td>1990-03-12</td></tr></table>",
                 &[("passport", "E12345678"), ("date_of_birth", "1990-03-12")],
@@ -217,6 +228,14 @@ mod tests {
             (
                 "<table><tr><th>user</th><th>password</th></tr><tr><td>alice</td><td>Summer2024!x</td></tr></table>",
                 &[("credential", "Summer2024!x")],
+            ),
+            // Pretty-printed: a cell's text indented deep.
+            (
+                &format!(
+                    "<table>\n{0}<tr>\n{0}  <th>\n{0}    Passport\n{0}  </th>\n{0}</tr>\n{0}<tr>\n{0}  <td>\n{0}    E12345678\n{0}  </td>\n{0}</tr>\n</table>",
+                    " ".repeat(40)
+                ),
+                &[("passport", "E12345678")],
             ),
         ];
         for (text, expected) in cases {
