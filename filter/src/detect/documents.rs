@@ -22,7 +22,9 @@
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT, UPPER};
 use super::category::Category;
 use super::checks;
-use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
+use super::lead::{
+    ends_with_one_of, has_phrase_of, has_word_of, name_before, one_of, word_before, Read,
+};
 
 /// What a name before a number says the number is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +93,8 @@ const ID_NAMES: &[&[u8]] = &[
 
 /// Names of identity cards of two words (any case), the first and the second:
 /// `identity card`, `ID card`, `national insurance (number)`, `resident
-/// registration (number)`. Read back from the second.
+/// registration (number)`. Read back from the second in prose; in a key or
+/// a column's name run together or joined (`idCard`, `ID Card No.`).
 const ID_PHRASES: &[(&[u8], &[u8])] = &[
     (b"identity", b"card"),
     (b"id", b"card"),
@@ -328,32 +331,11 @@ pub(crate) fn document_key(key: &str) -> Option<Document> {
     if passport {
         return Some(Document::Passport);
     }
-    // A table's header or an element's name may write the two words with
-    // a space or a dash (`ID Card No.`, `National-Insurance`): read as `_`.
-    let spaced = || {
-        let joined: Vec<u8> = bytes
-            .iter()
-            .map(|&b| if b == b' ' || b == b'-' { b'_' } else { b })
-            .collect();
-        has_word_of(&joined, ID_KEYS)
-    };
     let card = has_word_of(bytes, ID_NAMES)
-        || has_word_of(bytes, ID_KEYS)
-        || (bytes.iter().any(|&b| b == b' ' || b == b'-') && spaced())
+        || has_phrase_of(bytes, ID_PHRASES)
         || (!ascii && CJK_ID_NAMES.iter().any(|name| has(name.as_bytes())));
     card.then_some(Document::IdentityCard)
 }
-
-/// Keys of two words that name an identity card (the words of
-/// [`ID_PHRASES`]), as `snake_case` or run together (any case).
-const ID_KEYS: &[&[u8]] = &[
-    b"idcard",
-    b"id_card",
-    b"identitycard",
-    b"identity_card",
-    b"nationalinsurance",
-    b"national_insurance",
-];
 
 /// The document whose name ends before `start`, perhaps followed by filler
 /// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.

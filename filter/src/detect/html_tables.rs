@@ -190,14 +190,10 @@ fn header_name(t: &[u8], lt: usize) -> Option<Named> {
 }
 
 /// `left..right` without the ASCII spaces around it.
-fn trim(t: &[u8], mut left: usize, mut right: usize) -> (usize, usize) {
-    while left < right && t.get(left).is_some_and(u8::is_ascii_whitespace) {
-        left += 1;
-    }
-    while right > left && t.get(right - 1).is_some_and(u8::is_ascii_whitespace) {
-        right -= 1;
-    }
-    (left, right)
+fn trim(t: &[u8], left: usize, right: usize) -> (usize, usize) {
+    let part = t.get(left..right).unwrap_or_default();
+    let start = left + (part.len() - part.trim_ascii_start().len());
+    (start, start + part.trim_ascii().len())
 }
 
 #[cfg(test)]

@@ -142,16 +142,44 @@ pub(crate) fn one_of(word: &[u8], list: &[&[u8]]) -> bool {
 /// `patient_dob` hold theirs. Only where a word may start are the names
 /// compared, so most keys cost a few byte comparisons.
 pub(crate) fn has_word_of(key: &[u8], names: &[&[u8]]) -> bool {
-    let lower = |at: usize| key.get(at).is_some_and(u8::is_ascii_lowercase);
-    (0..key.len())
-        .filter(|&i| i == 0 || !(lower(i - 1) && lower(i)))
-        .any(|i| {
-            names.iter().any(|name| {
-                key.get(i..i + name.len())
-                    .is_some_and(|w| w.eq_ignore_ascii_case(name))
-                    && !lower(i + name.len())
-            })
+    word_starts(key).any(|i| {
+        names
+            .iter()
+            .any(|name| key_word_at(key, i, name).is_some_and(|end| !lower_at(key, end)))
+    })
+}
+
+/// Whether `key` holds one of `phrases`, two words, as a word of its own
+/// ([`has_word_of`]'s rule): run together, or joined by `_`, a space or a
+/// dash (`idCard`, `id_card`, `ID Card No.`, `National-Insurance`).
+pub(crate) fn has_phrase_of(key: &[u8], phrases: &[(&[u8], &[u8])]) -> bool {
+    word_starts(key).any(|i| {
+        phrases.iter().any(|(first, second)| {
+            let Some(mut at) = key_word_at(key, i, first) else {
+                return false;
+            };
+            if matches!(key.get(at), Some(b'_' | b' ' | b'-')) {
+                at += 1;
+            }
+            key_word_at(key, at, second).is_some_and(|end| !lower_at(key, end))
         })
+    })
+}
+
+/// Where a word of a key may start: not inside a run of lower-case letters.
+fn word_starts(key: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..key.len()).filter(move |&i| i == 0 || !(lower_at(key, i - 1) && lower_at(key, i)))
+}
+
+/// Where `word` (any case) ends when it stands at `at` in `key`.
+fn key_word_at(key: &[u8], at: usize, word: &[u8]) -> Option<usize> {
+    key.get(at..at + word.len())
+        .filter(|w| w.eq_ignore_ascii_case(word))
+        .map(|_| at + word.len())
+}
+
+fn lower_at(key: &[u8], at: usize) -> bool {
+    key.get(at).is_some_and(u8::is_ascii_lowercase)
 }
 
 /// Whether `head` ends with one of `names`.
