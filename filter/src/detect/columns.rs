@@ -32,6 +32,7 @@
 use super::birth_dates;
 use super::documents::{self, Document};
 use super::named::Named;
+use super::phones;
 use crate::chunks;
 
 /// The delimiters between cells.
@@ -119,8 +120,8 @@ impl Tables {
         };
         self.judged_to = right;
         let (start, end) = trim(t, left, right);
-        // What a column may name: a document's number, a date, or a
-        // credential of eight or more ASCII letters, digits and marks with
+        // What a column may name: a document's number, a date, a phone
+        // number, or a credential of eight or more ASCII letters, digits and marks with
         // no space. A piece of prose between two commas (Chinese prose's
         // `，` folds to one), or a short number, is none of these.
         let value = t.get(start..end).unwrap_or_default();
@@ -131,6 +132,7 @@ impl Tables {
             password_like
                 || documents::is_value(value, Document::IdentityCard)
                 || birth_dates::is_date(value)
+                || phones::is_value(value)
         } else {
             // Beyond ASCII only `1990年3月12日` is a value.
             value.windows(3).any(|w| w == "年".as_bytes()) && birth_dates::is_date(value)

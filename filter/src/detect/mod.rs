@@ -16,8 +16,9 @@
 //!   inside a word, the IBAN and credit-code checks (`ids`) and the Hong Kong,
 //!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
 //!   document's name right before the digit's word makes it a passport or
-//!   identity number (`documents`), and a date's a date of birth
-//!   (`birth_dates`), and a table's header over the digit's cell names it
+//!   identity number (`documents`), a date's a date of birth
+//!   (`birth_dates`), a phone's a number without its country code
+//!   (`phones`), and a table's header over the digit's cell names it
 //!   the same way (`columns`), as does an SQL `INSERT`'s column list over
 //!   the values of its rows (`inserts`) and an HTML table's first row over
 //!   its cells (`html_tables`); `@` the e-mail
@@ -65,6 +66,7 @@ mod national_ids;
 mod normalize;
 mod numbers;
 mod numerals;
+mod phones;
 mod prefilter;
 mod scanner;
 mod secrets;

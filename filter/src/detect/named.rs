@@ -8,6 +8,7 @@ use super::birth_dates;
 use super::category::Category;
 use super::credentials::CredentialKey;
 use super::documents::{self, Document};
+use super::phones;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Named(Held);
@@ -17,11 +18,12 @@ enum Held {
     Credential(CredentialKey),
     DocumentNumber(Document),
     BirthDate,
+    Phone,
 }
 
 impl Named {
     /// `Some` for a key such as `password`, `client_secret`, `x-api-key`,
-    /// `passport_no`, `passportNumber`, `护照号码`.
+    /// `passport_no`, `passportNumber`, `护照号码`, `phone_number`, `联系电话`.
     pub fn key(key: &str) -> Option<Named> {
         if let Some(credential) = CredentialKey::of(key) {
             return Some(Named(Held::Credential(credential)));
@@ -29,7 +31,10 @@ impl Named {
         if let Some(document) = documents::document_key(key) {
             return Some(Named(Held::DocumentNumber(document)));
         }
-        birth_dates::is_birth_date_key(key).then_some(Named(Held::BirthDate))
+        if birth_dates::is_birth_date_key(key) {
+            return Some(Named(Held::BirthDate));
+        }
+        phones::is_phone_key(key).then_some(Named(Held::Phone))
     }
 
     /// The category of what the key holds.
@@ -38,6 +43,7 @@ impl Named {
             Held::Credential(_) => Category::Credential,
             Held::DocumentNumber(document) => document.category(),
             Held::BirthDate => Category::DateOfBirth,
+            Held::Phone => Category::Phone,
         }
     }
 
@@ -50,6 +56,7 @@ impl Named {
                 documents::is_value(value, document).then_some((0, value.len()))
             }
             Held::BirthDate => birth_dates::is_date(value).then_some((0, value.len())),
+            Held::Phone => phones::is_value(value).then_some((0, value.len())),
         }
     }
 }

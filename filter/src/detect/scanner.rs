@@ -8,7 +8,7 @@ use super::named::Named;
 use super::normalize::Normalized;
 use super::{
     birth_dates, columns, credentials, documents, email, html_tables, ids, inserts, ipv6,
-    national_ids, numbers, secrets,
+    national_ids, numbers, phones, secrets,
 };
 use crate::chunks::{self, ByteSet, Lanes, Mask};
 use crate::policy::PolicyError;
@@ -153,6 +153,7 @@ impl Scanner {
             Category::NationalId,
             Category::DateOfBirth,
             Category::Credential,
+            Category::Phone,
         ]
         .iter()
         .any(|c| on.has(c));
@@ -188,6 +189,12 @@ impl Scanner {
                             .then(|| birth_dates::birth_date(t, i))
                             .flatten()
                             .map(|(start, end)| (start, end, Category::DateOfBirth))
+                    })
+                    .or_else(|| {
+                        on.has(&Category::Phone)
+                            .then(|| phones::named_phone(t, i))
+                            .flatten()
+                            .map(|(start, end)| (start, end, Category::Phone))
                     })
                     .or_else(|| {
                         columns_on

@@ -54,6 +54,7 @@ pub const KINDS: &[(&str, &str, &str)] = &[
     ),
     ("birth_reference", "event", "活动"),
     ("table_columns", "table", "表格"),
+    ("phone_shaped", "ticket", "工单号"),
 ];
 
 fn neg(plain: String) -> Value {
@@ -521,6 +522,20 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
                 2 => neg(format!("\nINSERT INTO orders (ref, shipped) VALUES ('{number}', '{date}');\n")),
                 3 => neg(format!("<order><OrderNo>{number}</OrderNo><Shipped>{date}</Shipped></order>")),
                 _ => neg(format!("\n| 护照 | 备注 |\n|---|---|\n| 见附件 {number} | 已核对 |\n")),
+            }
+        }
+        // Numbers shaped as a country writes its phone numbers, named as
+        // something else, or a business's line after `call` alone.
+        "phone_shaped" => {
+            let number = format!("020 7{} {}", rng.digits(3), rng.digits(4));
+            let date = format!("{year}-{month:02}-{day:02}");
+            match rng.below(6) {
+                0 => neg(format!("Call 0800 {} {} for support", rng.digits(3), rng.digits(4))),
+                1 => neg(format!("({}) {}-{}", rng.range(201, 989), rng.range(200, 999), rng.digits(4))),
+                2 => neg(format!("\n| Ticket | Opened |\n|---|---|\n| {number} | {date} |\n")),
+                3 => neg(format!("\nINSERT INTO tickets (ref, opened) VALUES ('{number}', '{date}');\n")),
+                4 => neg(format!("phone model {}", rng.digits(7))),
+                _ => neg(format!("<Ticket><Ref>{number}</Ref><Opened>{date}</Opened></Ticket>")),
             }
         }
         "passport_reference" => match rng.below(4) {

@@ -155,8 +155,10 @@ const MOBILE_PREFIXES: &[&str] = &[
 ];
 
 fn phone(rng: &mut Rng) -> Value {
-    if rng.chance(1, 3) {
-        return international_phone(rng);
+    match rng.below(4) {
+        0 => return international_phone(rng),
+        1 => return national_phone(rng),
+        _ => {}
     }
     let number = format!("{}{}", rng.pick(MOBILE_PREFIXES), rng.digits(8));
     let (a, b, c) = (&number[..3], &number[3..7], &number[7..]);
@@ -176,6 +178,51 @@ fn phone(rng: &mut Rng) -> Value {
         _ => format!("(+86) {a}-{b}-{c}"),
     };
     Value::new(plain, number.clone()).separated(separated)
+}
+
+/// A number as its own country writes it, with no country code (as much an
+/// order's number by its shape), after a phone's name or in a column named
+/// for one: `(415) 555-2671`, `020 7946 0958`, `010-62345678`.
+fn national_phone(rng: &mut Rng) -> Value {
+    let n = |rng: &mut Rng, k| rng.digits(k);
+    let groups: Vec<String> = match rng.below(6) {
+        0 => vec![
+            format!("{}{}", rng.range(2, 9), n(rng, 2)),
+            format!("{}{}", rng.range(2, 9), n(rng, 2)),
+            n(rng, 4),
+        ],
+        1 => vec!["020".into(), format!("7{}", n(rng, 3)), n(rng, 4)],
+        2 => vec!["07700".into(), format!("9{}", n(rng, 5))],
+        3 => vec![
+            rng.pick(&["010", "021", "0755", "0571"]).to_string(),
+            format!("{}{}", rng.range(2, 8), n(rng, 7)),
+        ],
+        4 => vec!["030".into(), format!("{}{}", rng.range(2, 9), n(rng, 7))],
+        _ => vec!["03".into(), n(rng, 4), n(rng, 4)],
+    };
+    let digits = groups.concat();
+    let separated = match (groups.len(), rng.below(3)) {
+        (3, 0) if groups[0].len() == 3 && !groups[0].starts_with('0') => {
+            format!("({}) {}-{}", groups[0], groups[1], groups[2])
+        }
+        (_, 1) => groups.join("-"),
+        _ => groups.join(" "),
+    };
+    let mut v = Value::new(digits.clone(), digits).separated(separated);
+    v.context = Some(*rng.pick(&[
+        "phone:",
+        "Tel.",
+        "mobile no.",
+        "call me at",
+        "phone number",
+        "Telefon",
+        "联系电话：",
+        "电话",
+        "座机号码",
+        "電話番号",
+    ]));
+    v.column = Some(*rng.pick(&["Phone", "phone_number", "Tel.", "联系电话"]));
+    v
 }
 
 /// A foreign number with its country code, as each country groups it.
