@@ -191,7 +191,7 @@ impl Scanner {
                             .map(|(start, end)| (start, end, Category::DateOfBirth))
                     })
                     .or_else(|| {
-                        on.has(&Category::Phone)
+                        (on.has(&Category::Phone) && phones::may_start(t, i))
                             .then(|| phones::named_phone(t, i))
                             .flatten()
                             .map(|(start, end)| (start, end, Category::Phone))
