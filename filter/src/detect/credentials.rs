@@ -32,7 +32,8 @@
 //!   next setting); a name at the start of a line (YAML, headers, `.env`), a
 //!   quoted value or `=` takes any value of three characters or more;
 //! - a PIN (`pin`, or after a separator: `card_pin`, `SIM_PIN`) is four to
-//!   twelve digits, so a board's `pin: 13` and `spin=1000` stay;
+//!   twelve digits, so a board's `pin: 13` and `spin=1000` stay; a card's
+//!   security code (`CVV`, `cvc2`, `security_code`, `安全码`) three or four;
 //! - a secret, key or token needs eight characters, a digit or both cases,
 //!   no space and no `=` but base64's padding: `token: expired`,
 //!   `{token:"storage.type.rust"}` stay;
@@ -76,6 +77,10 @@ enum Kind {
     /// A card's or an account's PIN: four to twelve digits (`card_pin:
     /// 4829`), so a board's `pin: 13` stays.
     Pin,
+    /// A card's security code (CVV2, CVC2, CID), printed on the card and
+    /// never to be stored or sent with its number: three or four digits
+    /// (`CVV: 847`, `{"card_cvc": "0417"}`).
+    CardCode,
 }
 
 impl Kind {
@@ -89,6 +94,7 @@ impl Kind {
             Kind::Password => value.len() >= 3,
             Kind::Secret => machine_made(value),
             Kind::Pin => is_pin(value),
+            Kind::CardCode => is_card_code(value),
             Kind::Authorization => false,
         }
     }
@@ -124,6 +130,11 @@ const NAMES: &[(&[u8], Kind, Ending)] = &[
     (b"token", Kind::Secret, Ending::Anywhere),
     (b"authorization", Kind::Authorization, Ending::Anywhere),
     (b"pin", Kind::Pin, Ending::Word),
+    (b"cvv", Kind::CardCode, Ending::Anywhere),
+    (b"cvc", Kind::CardCode, Ending::Anywhere),
+    (b"cvv2", Kind::CardCode, Ending::Anywhere),
+    (b"cvc2", Kind::CardCode, Ending::Anywhere),
+    (b"securitycode", Kind::CardCode, Ending::Anywhere),
 ];
 
 /// A PIN's shortest and longest: `PIN: 0000`, not `pin: 13` (a board's pin).
@@ -135,12 +146,24 @@ fn is_pin(value: &[u8]) -> bool {
     (MIN_PIN..=MAX_PIN).contains(&value.len()) && value.iter().all(u8::is_ascii_digit)
 }
 
-/// Chinese names: password (two words), secret key, token.
+/// A card's security code: three digits (four on an American Express card).
+const MIN_CARD_CODE: usize = 3;
+const MAX_CARD_CODE: usize = 4;
+
+/// Whether `value` is a card's security code: three or four digits.
+fn is_card_code(value: &[u8]) -> bool {
+    (MIN_CARD_CODE..=MAX_CARD_CODE).contains(&value.len()) && value.iter().all(u8::is_ascii_digit)
+}
+
+/// Chinese names: password (two words), secret key, token, a card's
+/// security code.
 const CHINESE_NAMES: &[(&str, Kind)] = &[
     ("密码", Kind::Password),
     ("口令", Kind::Password),
     ("密钥", Kind::Secret),
     ("令牌", Kind::Secret),
+    ("安全码", Kind::CardCode),
+    ("安全碼", Kind::CardCode),
 ];
 
 /// Values that name a type or say there is none, as schemas and examples do.
@@ -246,9 +269,13 @@ pub(crate) fn credential(t: &[u8], op: usize) -> Option<(usize, usize)> {
     if looked_up(value, quoted) {
         return None;
     }
+    // A PIN or a card's code is digits, so code's `pin = 1234` holds one
+    // too.
     if kind == Kind::Pin {
-        // A PIN is digits, so code's `pin = 1234` holds one too.
         return is_pin(value).then_some((start, end));
+    }
+    if kind == Kind::CardCode {
+        return is_card_code(value).then_some((start, end));
     }
     // `username, password = split`, `pw = index_info`: with spaces around
     // `=`, an unquoted lower-case name is code's variable; a literal would

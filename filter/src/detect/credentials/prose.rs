@@ -4,7 +4,9 @@
 //! s3cr3tpw` (a `.netrc` line), `密码是abc12345`, `口令改为 Passw0rd`; and a
 //! key or token so stated (`my API key is 3f9a1c77e0b24d5f`, `令牌是...`),
 //! which must look made by a machine: eight characters or more, letters and
-//! digits; and a PIN (`my PIN is 4829`, `PIN: 0000`): four to twelve digits.
+//! digits; and a PIN (`my PIN is 4829`, `PIN: 0000`): four to twelve digits;
+//! and a card's security code (`CVV 847`, `cvc2: 0417`, `security code
+//! 847`, `安全码是847`): three or four.
 //!
 //! No byte of such a sentence starts a detector but the password's own
 //! digits or `@`, so the scanner asks at a word's first digit, and at an `@`
@@ -25,8 +27,8 @@
 //! to its name, and forward at most [`MAX_RUN`] bytes.
 
 use super::{
-    chinese_name_ending, is_pin, kind_of_name, looked_up, machine_made, without_full_stop, Kind,
-    MAX_RUN, MIN_PIN,
+    chinese_name_ending, is_card_code, is_pin, kind_of_name, looked_up, machine_made,
+    without_full_stop, Kind, MAX_RUN, MIN_CARD_CODE,
 };
 use crate::detect::bytes::{at, before, class, ALPHA, DIGIT};
 
@@ -149,6 +151,8 @@ enum Stated {
     Secret,
     /// A card's or an account's PIN: four to twelve digits (`my PIN is 4829`).
     Pin,
+    /// A card's security code: three or four digits (`CVV 847`).
+    CardCode,
 }
 
 impl Stated {
@@ -157,6 +161,7 @@ impl Stated {
             Kind::Password => Some(Stated::Password),
             Kind::Secret => Some(Stated::Secret),
             Kind::Pin => Some(Stated::Pin),
+            Kind::CardCode => Some(Stated::CardCode),
             Kind::Authorization => None,
         }
     }
@@ -189,13 +194,13 @@ pub(crate) fn stated_credential(
     }
     let run_end = run_end(t, anchor);
     judged.until = run_end;
-    if run_end - start >= MAX_RUN || run_end - start < MIN_PIN {
+    if run_end - start >= MAX_RUN || run_end - start < MIN_CARD_CODE {
         return None;
     }
     let end = without_full_stop(t, start, run_end);
     let value = t.get(start..end)?;
     let quoted = matches!(before(t, start), b'"' | b'\'');
-    if end - start < MIN_PIN {
+    if end - start < MIN_CARD_CODE {
         return None;
     }
     // The name first: in prose most words with a digit have none before
@@ -215,6 +220,7 @@ pub(crate) fn stated_credential(
         // A key or token is made by a machine: letters and digits, eight or more.
         Stated::Secret => machine_made(value) && value.iter().any(u8::is_ascii_alphabetic),
         Stated::Pin => is_pin(value),
+        Stated::CardCode => is_card_code(value),
     };
     fits.then_some((start, end))
 }
@@ -269,13 +275,28 @@ fn named_before(t: &[u8], lead: usize) -> Option<Stated> {
     if let Some(kind) = colon_after_name(t, lead) {
         return Some(kind);
     }
+    // `CVV2 847`, `CVC2: 0417`: a card code's name with its digit.
+    if let Some((_, token)) = token_before(t, lead) {
+        let name = token.strip_suffix(b":").unwrap_or(token);
+        if name.last().is_some_and(u8::is_ascii_digit) && kind_of_name(name) == Some(Kind::CardCode)
+        {
+            return Some(Stated::CardCode);
+        }
+    }
     let (start, word) = word_before(t, lead)?;
     if is_one_of(word, NAMES) {
         return Some(Stated::Password);
     }
-    // `PIN 4829`: a PIN's name, as the name table has it, right before.
-    if kind_of_name(word) == Some(Kind::Pin) {
-        return Some(Stated::Pin);
+    // `PIN 4829`, `CVV 847`: a PIN's or a card code's name, as the name
+    // table has it, right before.
+    match kind_of_name(word) {
+        Some(Kind::Pin) => return Some(Stated::Pin),
+        Some(Kind::CardCode) => return Some(Stated::CardCode),
+        _ => {}
+    }
+    // `security code 847`.
+    if word.eq_ignore_ascii_case(b"code") {
+        return name_kind(t, start, word);
     }
     let (mut start, mut word) = (start, word);
     if is_one_of(word, ADVERBS) {
@@ -326,8 +347,9 @@ fn sent(t: &[u8], name_start: usize) -> bool {
 }
 
 /// The kind of credential the word `word` at `start` names in a sentence:
-/// a password (`password`, `pw`, `DB_PASSWORD`), or a key or token
-/// (`token`, `api_key`, `API key`, `access key`).
+/// a password (`password`, `pw`, `DB_PASSWORD`), a key or token
+/// (`token`, `api_key`, `API key`, `access key`), or a card's code (`CVV`,
+/// `security code`).
 fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Stated> {
     if is_one_of(word, NAMES) {
         return Some(Stated::Password);
@@ -335,6 +357,13 @@ fn name_kind(t: &[u8], start: usize, word: &[u8]) -> Option<Stated> {
     if word.eq_ignore_ascii_case(b"key") {
         let (_, qualifier) = word_before(t, start)?;
         return is_one_of(qualifier, KEY_QUALIFIERS).then_some(Stated::Secret);
+    }
+    // A card's `security code`, not a building's `code`.
+    if word.eq_ignore_ascii_case(b"code") {
+        let (_, qualifier) = word_before(t, start)?;
+        return qualifier
+            .eq_ignore_ascii_case(b"security")
+            .then_some(Stated::CardCode);
     }
     kind_of_name(word).and_then(Stated::of)
 }

@@ -121,6 +121,19 @@ const FOUND: &[(&str, &str)] = &[
     ("pin = 90210", "90210"),
     ("the card_pin for my Visa is 5521", "5521"),
     ("Passcode 482913 for the door", "482913"),
+    // A card's security code: by its name, three or four digits.
+    ("card 4111 1111 1111 1111 exp 12/27 cvv 123", "123"),
+    ("CVV: 847", "847"),
+    ("CVV2 847", "847"),
+    ("cvc2: 0417", "0417"),
+    ("{\"card_cvc\": \"0417\"}", "0417"),
+    ("{\"cvv\": 847}", "847"),
+    ("security code 847", "847"),
+    ("the card security code: 903", "903"),
+    ("my CVV is 847", "847"),
+    ("CARD_CVV=847", "847"),
+    ("卡背面安全码：847", "847"),
+    ("安全码是 847", "847"),
     ("密码是abc12345", "abc12345"),
     ("口令改为 Passw0rd!", "Passw0rd!"),
     ("数据库的密码已改成qwe123456了", "qwe123456"),
@@ -143,6 +156,16 @@ fn finds_the_value() {
 #[test]
 fn leaves_what_holds_no_credential() {
     expect_no_credential(&[
+        // A code's name over what no card code is: too short or long, a
+        // building's code, an HTTP status, a word.
+        "CVV: 12",
+        "cvv 84712",
+        "the door code 1234",
+        "status code 404",
+        "security code: required",
+        "the CVV field is 3 digits",
+        "cvv_length = 3",
+        "{\"cvv\": \"***\"}",
         // Look-ups, placeholders, masks and types.
         "password: ${DB_PASSWORD}",
         "PASSWORD=$DB_PASSWORD",

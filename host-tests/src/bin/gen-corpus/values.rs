@@ -908,6 +908,22 @@ fn credential(rng: &mut Rng) -> Value {
                 let key = format!("{}{}", rng.string(BASE62, 14), rng.digits(2));
                 return Value::new(format!("my API key for {host} is {key}"), key);
             }
+            // A card's security code by its name; the label holds the name
+            // too, since three digits alone stand in many texts.
+            if rng.below(6) == 0 {
+                let digits = if rng.chance(1, 4) { 4 } else { 3 };
+                let code = rng.digits(digits);
+                let name = rng.pick(&[
+                    "CVV ",
+                    "CVV: ",
+                    "cvv2 ",
+                    "CVC: ",
+                    "security code ",
+                    "安全码：",
+                ]);
+                let phrase = format!("{name}{code}");
+                return Value::new(format!("card expiring 09/29, {phrase}"), phrase);
+            }
             if rng.below(5) == 0 {
                 let len = rng.range(4, 8) as usize;
                 let pin = rng.digits(len);
