@@ -355,6 +355,7 @@ fn every_category() -> Vec<(&'static str, String, String)> {
         ("date_of_birth", "1985-02-14".into(), "DOB {}"),
         ("payment_card", luhn_card("4", 16), "card {}"),
         ("iban", iban("DE", "370400440532013000"), "IBAN {}"),
+        ("bank_account", "000123456789".into(), "account no. {}"),
         ("ipv4", "198.51.100.77".into(), "host {} down"),
         ("ipv6", "2001:db8:85a3::8a2e:370:7334".into(), "host {} down"),
         ("openai_key", format!("sk-{}", base62(48, 1)), "key {}"),

@@ -24,6 +24,9 @@ pub enum Category {
     DateOfBirth,
     PaymentCard,
     Iban,
+    /// A domestic bank account number, after its name (`account no.`,
+    /// `Kontonummer`, `银行账号`).
+    BankAccount,
     Ipv4,
     Ipv6,
     OpenaiKey,
@@ -52,6 +55,7 @@ pub const BUILTIN_CATEGORIES: &[Category] = &[
     Category::DateOfBirth,
     Category::PaymentCard,
     Category::Iban,
+    Category::BankAccount,
     Category::Ipv4,
     Category::Ipv6,
     Category::OpenaiKey,
@@ -84,6 +88,7 @@ impl Category {
             Category::DateOfBirth => "date_of_birth",
             Category::PaymentCard => "payment_card",
             Category::Iban => "iban",
+            Category::BankAccount => "bank_account",
             Category::Ipv4 => "ipv4",
             Category::Ipv6 => "ipv6",
             Category::OpenaiKey => "openai_key",
@@ -114,7 +119,12 @@ impl Category {
     pub fn default_class(&self) -> &'static str {
         if self.is_secret() {
             "secret"
-        } else if self.is_checksummed() || matches!(self, Category::UsSsn | Category::Passport) {
+        } else if self.is_checksummed()
+            || matches!(
+                self,
+                Category::UsSsn | Category::Passport | Category::BankAccount
+            )
+        {
             "restricted"
         } else {
             "confidential"
@@ -194,6 +204,7 @@ impl Category {
             Category::Passport => 19,
             Category::NationalId => 20,
             Category::DateOfBirth => 21,
+            Category::BankAccount => 22,
             Category::Custom(_) => return 0,
         };
         1 << index
@@ -239,7 +250,7 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(BUILTIN_CATEGORIES.len(), 22);
+        assert_eq!(BUILTIN_CATEGORIES.len(), 23);
         let mut bits = 0;
         for c in BUILTIN_CATEGORIES {
             assert_eq!(Category::from_name(c.name()).as_ref(), Some(c));
@@ -247,7 +258,7 @@ mod tests {
             assert_eq!(bits & c.bit(), 0, "{c}");
             bits |= c.bit();
         }
-        assert_eq!(bits.count_ones(), 22);
+        assert_eq!(bits.count_ones(), 23);
         assert_eq!(Category::from_name("emial"), None);
         assert_eq!(Category::custom("project_names").name(), "project_names");
         assert!(!Category::custom("x").is_builtin());

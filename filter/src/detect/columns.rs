@@ -29,6 +29,7 @@
 //! cost about 0.15 ns a byte inside the `.wasm` (a cell's bounds, about 25 ns
 //! a digit that no other detector took).
 
+use super::accounts;
 use super::birth_dates;
 use super::documents::{self, Document};
 use super::named::Named;
@@ -120,8 +121,8 @@ impl Tables {
         };
         self.judged_to = right;
         let (start, end) = trim(t, left, right);
-        // What a column may name: a document's number, a date, a phone
-        // number, or a credential of eight or more ASCII letters, digits and marks with
+        // What a column may name: a document's number, a date, a phone or
+        // account number, or a credential of eight or more ASCII letters, digits and marks with
         // no space. A piece of prose between two commas (Chinese prose's
         // `，` folds to one), or a short number, is none of these.
         let value = t.get(start..end).unwrap_or_default();
@@ -133,6 +134,7 @@ impl Tables {
                 || documents::is_value(value, Document::IdentityCard)
                 || birth_dates::is_date(value)
                 || phones::is_value(value)
+                || accounts::is_value(value)
         } else {
             // Beyond ASCII only `1990年3月12日` is a value.
             value.windows(3).any(|w| w == "年".as_bytes()) && birth_dates::is_date(value)

@@ -18,7 +18,8 @@
 //!   document's name right before the digit's word makes it a passport or
 //!   identity number (`documents`), a date's a date of birth
 //!   (`birth_dates`), a phone's a number without its country code
-//!   (`phones`), and a table's header over the digit's cell names it
+//!   (`phones`), an account's a bank account number (`accounts`), and a
+//!   table's header over the digit's cell names it
 //!   the same way (`columns`), as does an SQL `INSERT`'s column list over
 //!   the values of its rows (`inserts`) and an HTML table's first row over
 //!   its cells (`html_tables`); `@` the e-mail
@@ -46,6 +47,7 @@
 //! - Separators inside numbers are one space, dash or dot between groups; card
 //!   groups have at least three digits.
 
+mod accounts;
 mod birth_dates;
 mod bytes;
 mod category;

@@ -4,6 +4,7 @@
 //! block's input, where no `:`, `=` or name stands in any text for the text
 //! detectors to find.
 
+use super::accounts;
 use super::birth_dates;
 use super::category::Category;
 use super::credentials::CredentialKey;
@@ -19,11 +20,13 @@ enum Held {
     DocumentNumber(Document),
     BirthDate,
     Phone,
+    BankAccount,
 }
 
 impl Named {
     /// `Some` for a key such as `password`, `client_secret`, `x-api-key`,
-    /// `passport_no`, `passportNumber`, `护照号码`, `phone_number`, `联系电话`.
+    /// `passport_no`, `passportNumber`, `护照号码`, `phone_number`, `联系电话`,
+    /// `account_number`, `银行账号`.
     pub fn key(key: &str) -> Option<Named> {
         if let Some(credential) = CredentialKey::of(key) {
             return Some(Named(Held::Credential(credential)));
@@ -34,7 +37,10 @@ impl Named {
         if birth_dates::is_birth_date_key(key) {
             return Some(Named(Held::BirthDate));
         }
-        phones::is_phone_key(key).then_some(Named(Held::Phone))
+        if phones::is_phone_key(key) {
+            return Some(Named(Held::Phone));
+        }
+        accounts::is_account_key(key).then_some(Named(Held::BankAccount))
     }
 
     /// The category of what the key holds.
@@ -44,6 +50,7 @@ impl Named {
             Held::DocumentNumber(document) => document.category(),
             Held::BirthDate => Category::DateOfBirth,
             Held::Phone => Category::Phone,
+            Held::BankAccount => Category::BankAccount,
         }
     }
 
@@ -57,6 +64,7 @@ impl Named {
             }
             Held::BirthDate => birth_dates::is_date(value).then_some((0, value.len())),
             Held::Phone => phones::is_value(value).then_some((0, value.len())),
+            Held::BankAccount => accounts::is_value(value).then_some((0, value.len())),
         }
     }
 }

@@ -7,7 +7,7 @@ use super::custom::{Dictionaries, Pattern};
 use super::named::Named;
 use super::normalize::Normalized;
 use super::{
-    birth_dates, columns, credentials, documents, email, html_tables, ids, inserts, ipv6,
+    accounts, birth_dates, columns, credentials, documents, email, html_tables, ids, inserts, ipv6,
     national_ids, numbers, phones, secrets,
 };
 use crate::chunks::{self, ByteSet, Lanes, Mask};
@@ -154,6 +154,7 @@ impl Scanner {
             Category::DateOfBirth,
             Category::Credential,
             Category::Phone,
+            Category::BankAccount,
         ]
         .iter()
         .any(|c| on.has(c));
@@ -195,6 +196,12 @@ impl Scanner {
                             .then(|| phones::named_phone(t, i))
                             .flatten()
                             .map(|(start, end)| (start, end, Category::Phone))
+                    })
+                    .or_else(|| {
+                        (on.has(&Category::BankAccount) && accounts::may_start(t, i))
+                            .then(|| accounts::bank_account(t, i))
+                            .flatten()
+                            .map(|(start, end)| (start, end, Category::BankAccount))
                     })
                     .or_else(|| {
                         columns_on

@@ -89,6 +89,7 @@ pub fn noun(category: &str, lang: &str) -> &'static str {
         "date_of_birth" => ("customer record", "客户资料"),
         "payment_card" => ("card number", "银行卡号"),
         "iban" => ("IBAN", "IBAN账号"),
+        "bank_account" => ("payee details", "收款信息"),
         "ipv4" => ("server IP", "服务器IP"),
         "ipv6" => ("IPv6 address", "IPv6地址"),
         "openai_key" => ("OpenAI API key", "OpenAI密钥"),

@@ -58,11 +58,25 @@ struct Label {
 }
 
 /// Categories whose values people write in digit groups.
-const GROUPED: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "iban"];
+const GROUPED: &[&str] = &[
+    "phone",
+    "cn_resident_id",
+    "us_ssn",
+    "payment_card",
+    "iban",
+    "bank_account",
+];
 
 /// Categories whose values are mostly digits, which people may write in
 /// another script's digits or in Chinese numerals.
-const NUMERIC: &[&str] = &["phone", "cn_resident_id", "us_ssn", "payment_card", "ipv4"];
+const NUMERIC: &[&str] = &[
+    "phone",
+    "cn_resident_id",
+    "us_ssn",
+    "payment_card",
+    "ipv4",
+    "bank_account",
+];
 
 /// How many look-alike lines per kind and evasion.
 const PER_LOOKALIKE: usize = 5;

@@ -16,6 +16,7 @@ pub const CATEGORIES: &[&str] = &[
     "date_of_birth",
     "payment_card",
     "iban",
+    "bank_account",
     "ipv4",
     "ipv6",
     "openai_key",
@@ -78,6 +79,7 @@ pub fn make(category: &str, rng: &mut Rng) -> Value {
         "date_of_birth" => birth_date(rng),
         "payment_card" => card(rng),
         "iban" => iban(rng),
+        "bank_account" => bank_account(rng),
         "ipv4" => ipv4(rng),
         "ipv6" => ipv6(rng),
         "openai_key" => token(openai_key(rng)),
@@ -597,6 +599,57 @@ fn card(rng: &mut Rng) -> Value {
     Value::new(number.clone(), number).separated(separated)
 }
 
+/// A domestic account number, after its name or in a column named for it: a
+/// British one under its sort code, an American one, a German one, a
+/// Chinese company's or person's (not a card's: the draw is made to fail
+/// Luhn where it has a card's length).
+fn bank_account(rng: &mut Rng) -> Value {
+    let (digits, groups): (String, Vec<usize>) = match rng.below(5) {
+        0 => (rng.digits(8), vec![8]),
+        1 => (format!("000{}", rng.digits(9)), vec![12]),
+        2 => (format!("0{}", rng.digits(9)), vec![10]),
+        3 => (format!("1100{}", rng.digits(16)), vec![4, 4, 4, 4, 4]),
+        _ => (
+            format!("{}", rng.range(100_000_000, 999_999_999)) + &rng.digits(6),
+            vec![5, 5, 5],
+        ),
+    };
+    let digits = if checks::luhn_valid(&digits) && (13..=19).contains(&digits.len()) {
+        // Another last digit: no card.
+        let last = digits.as_bytes()[digits.len() - 1];
+        format!(
+            "{}{}",
+            &digits[..digits.len() - 1],
+            (b'0' + (last - b'0' + 1) % 10) as char
+        )
+    } else {
+        digits
+    };
+    let mut at = 0;
+    let parts: Vec<&str> = groups
+        .iter()
+        .map(|&n| {
+            let part = &digits[at..at + n];
+            at += n;
+            part
+        })
+        .collect();
+    let separated = parts.join(if rng.chance(1, 2) { " " } else { "-" });
+    let mut v = Value::new(digits.clone(), digits).separated(separated);
+    v.context = Some(*rng.pick(&[
+        "account no.",
+        "Account number:",
+        "acct #",
+        "bank account",
+        "Kontonummer",
+        "银行账号：",
+        "收款账户",
+        "对公账号为",
+    ]));
+    v.column = Some(*rng.pick(&["Account No.", "account_number", "银行账号", "账户"]));
+    v
+}
+
 fn iban(rng: &mut Rng) -> Value {
     let d = |rng: &mut Rng, k| rng.digits(k);
     let alnum = |rng: &mut Rng, k| rng.string(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", k);
@@ -845,7 +898,23 @@ fn credential(rng: &mut Rng) -> Value {
     let password = format!("{}{symbol}{}", rng.string(BASE62, len), rng.digits(2));
     let user = rng.pick(&["app", "svc_orders", "admin", "etl", "readonly"]);
     let host = rng.pick(&["db.internal", "10.8.0.12", "mq.example.cn", "cache-01"]);
-    match rng.below(13) {
+    match rng.below(14) {
+        // A card's security code by its name; the label holds the name too,
+        // since three digits alone stand in many texts.
+        12 => {
+            let digits = if rng.chance(1, 4) { 4 } else { 3 };
+            let code = rng.digits(digits);
+            let name = rng.pick(&[
+                "CVV ",
+                "CVV: ",
+                "cvv2 ",
+                "CVC: ",
+                "security code ",
+                "安全码：",
+            ]);
+            let phrase = format!("{name}{code}");
+            Value::new(format!("card expiring 09/29, {phrase}"), phrase)
+        }
         0 | 1 => {
             let scheme = rng.pick(&["postgres", "mysql", "redis", "amqp", "mongodb+srv", "https"]);
             Value::new(
@@ -907,22 +976,6 @@ fn credential(rng: &mut Rng) -> Value {
             if rng.below(5) == 0 {
                 let key = format!("{}{}", rng.string(BASE62, 14), rng.digits(2));
                 return Value::new(format!("my API key for {host} is {key}"), key);
-            }
-            // A card's security code by its name; the label holds the name
-            // too, since three digits alone stand in many texts.
-            if rng.below(6) == 0 {
-                let digits = if rng.chance(1, 4) { 4 } else { 3 };
-                let code = rng.digits(digits);
-                let name = rng.pick(&[
-                    "CVV ",
-                    "CVV: ",
-                    "cvv2 ",
-                    "CVC: ",
-                    "security code ",
-                    "安全码：",
-                ]);
-                let phrase = format!("{name}{code}");
-                return Value::new(format!("card expiring 09/29, {phrase}"), phrase);
             }
             if rng.below(5) == 0 {
                 let len = rng.range(4, 8) as usize;

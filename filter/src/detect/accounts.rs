@@ -1,0 +1,412 @@
+//! Bank account numbers, known by the name written before them.
+//!
+//! An IBAN carries its country and a check; a domestic account number has
+//! neither: `12345678` under a British sort code, `000123456789` in the
+//! United States, `6228 4800 1234 5678 9` or a company's `1100 1234 5678
+//! 0000 1234` in China are any number by their shape. After `account no.`,
+//! `acct #`, `bank account`, `Kontonummer`, `账号`, `银行账户`, `口座番号` or
+//! `계좌번호` (perhaps then a few filler words and marks) such a number is the
+//! key to someone's money. So the scanner asks here at the first digit of a
+//! word, and the number counts only when such a name stands right before it;
+//! a JSON key, a table's column or an XML element named so (`account_number`,
+//! `acctNo`, `银行账号`, `<AccountNumber>`) names its value alike.
+//!
+//! The shape: six to twenty digits, in groups joined by one space or dash.
+//! What another detector knows better is left to it: a card number that
+//! passes Luhn with a card's length and prefix, a mainland resident ID whose
+//! check holds, a date. An account named for a cloud or a user (`AWS account
+//! 123456789012`, `user account 100234`) is no bank's.
+
+use super::birth_dates;
+use super::bytes::{at, before, is, ALNUM, DIGIT};
+use super::checks;
+use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
+
+/// Names of a bank account in ASCII (any case): English and its
+/// abbreviations, German, French, Spanish, Italian, Dutch.
+const NAMES: &[&[u8]] = &[
+    b"account",
+    b"acct",
+    b"acc",
+    b"kontonummer",
+    b"konto",
+    b"compte",
+    b"cuenta",
+    b"conto",
+    b"rekeningnummer",
+    b"rekening",
+];
+
+/// Names in Chinese, Japanese and Korean: `账号`, `帐号`, `账户`, `帳戶`,
+/// `银行卡号`, `口座番号`, `계좌번호`. Asked before the filler marks, since
+/// `番号` and `번호` end some.
+const CJK_NAMES: &[&str] = &[
+    "账号",
+    "帐号",
+    "賬號",
+    "帳號",
+    "账户",
+    "帐户",
+    "賬戶",
+    "帳戶",
+    "银行卡号",
+    "銀行卡號",
+    "口座番号",
+    "口座",
+    "계좌번호",
+    "계좌",
+];
+
+/// Words that may stand between a name and its number (any case): `account
+/// number is`, `acct no.`, `bank account of Li Wei`.
+const FILLER_WORDS: &[&[u8]] = &[
+    b"no", b"nr", b"num", b"number", b"is", b"was", b"of", b"my", b"her", b"his", b"our",
+];
+
+/// Marks that may stand between a name and its number: `号码`, `是`, `为`,
+/// `は`, `는`.
+const FILLER_MARKS: &[&str] = &["号码", "號碼", "是", "为", "為", "的", "は", "는", "은"];
+
+/// Words before `account` that make it no bank's: a cloud's, a service's, a
+/// user's (`AWS account 123456789012`, `user account 100234`).
+const NOT_BANKS: &[&[u8]] = &[
+    b"aws", b"amazon", b"gcp", b"google", b"azure", b"cloud", b"service", b"user", b"email",
+    b"github", b"twitter", b"admin", b"root", b"test", b"demo", b"game", b"steam",
+];
+
+/// Words a JSON key or a column's name may end in after an account's name:
+/// `account_number`, `acctNo`.
+const KEY_SUFFIXES: &[&[u8]] = &[b"number", b"num", b"no", b"nr"];
+
+/// How far before the number its name may end.
+const MAX_LEAD: usize = 32;
+/// An account number's fewest and most digits: six (shorter ones are counts
+/// and codes), twenty (China's company accounts).
+const MIN_DIGITS: usize = 6;
+const MAX_DIGITS: usize = 20;
+/// No number has more groups than this (`6228 4800 1234 5678 9` has five).
+const MAX_GROUPS: usize = 6;
+
+/// Whether an account number may start at `digit`, told in a few bytes:
+/// its first group has six digits or is followed by a space or dash and a
+/// digit. Most numbers in prose are not, and cost the scanner no call.
+#[inline(always)]
+pub(crate) fn may_start(t: &[u8], digit: usize) -> bool {
+    let mut end = digit;
+    while is(t, end, DIGIT) {
+        end += 1;
+        if end - digit == MIN_DIGITS {
+            return true;
+        }
+    }
+    matches!(at(t, end), b' ' | b'-') && is(t, end + 1, DIGIT)
+}
+
+/// The account number whose first digit is at `digit` (the first of its
+/// word), when an account's name stands before it: its span.
+pub(crate) fn bank_account(t: &[u8], digit: usize) -> Option<(usize, usize)> {
+    if is(t, digit.wrapping_sub(1), ALNUM) || before(t, digit) == b'+' {
+        return None;
+    }
+    // `2024-123456`: no account joined to digits before it.
+    if matches!(before(t, digit), b'-' | b'.' | b'/') && is(t, digit.wrapping_sub(2), DIGIT) {
+        return None;
+    }
+    let end = number_end(t, digit)?;
+    named_before(t, digit).then_some((digit, end))
+}
+
+/// Whether the whole of `value` (under a JSON key or a table's column that
+/// names an account) is an account number.
+pub(crate) fn is_value(value: &[u8]) -> bool {
+    // A table's cells come here whatever they hold: most hold a letter,
+    // refused where it stands.
+    let account_bytes = value
+        .iter()
+        .all(|&b| b.is_ascii_digit() || matches!(b, b' ' | b'-'));
+    value.len() >= MIN_DIGITS && account_bytes && number_end(value, 0) == Some(value.len())
+}
+
+/// Whether a JSON key, a column's name or an element's names a bank account:
+/// it ends in an account's name as a word of its own, perhaps then `number`
+/// or `no` (`account`, `bank_account`, `accountNumber`, `acct_no`, `银行账号`),
+/// and no cloud's or user's name stands before it (`aws_account`).
+pub(crate) fn is_account_key(key: &str) -> bool {
+    let bytes = key.trim_end_matches(['.', ':', ' ', '#']).as_bytes();
+    if !key.is_ascii() {
+        let bytes = ["号码", "號碼", "番号", "번호"]
+            .iter()
+            .find_map(|s| bytes.strip_suffix(s.as_bytes()))
+            .unwrap_or(bytes);
+        return ends_with_one_of(bytes, CJK_NAMES);
+    }
+    is_account_key_ascii(bytes)
+}
+
+/// [`is_account_key`] for an ASCII key.
+fn is_account_key_ascii(bytes: &[u8]) -> bool {
+    ends_in_name(bytes)
+        || KEY_SUFFIXES.iter().any(|suffix| {
+            let Some(head) = strip_suffix_ignore_case(bytes, suffix) else {
+                return false;
+            };
+            let head = head
+                .strip_suffix(b"_")
+                .or_else(|| head.strip_suffix(b"-"))
+                .or_else(|| head.strip_suffix(b" "))
+                .unwrap_or(head);
+            ends_in_name(head)
+        })
+}
+
+/// Whether `key` ends in one of [`NAMES`] that starts a word (the whole key,
+/// after a separator or a lower-case letter's end, as `bankAccount`), with
+/// no cloud's or user's name right before it.
+fn ends_in_name(key: &[u8]) -> bool {
+    NAMES.iter().any(|name| {
+        let Some(head) = strip_suffix_ignore_case(key, name) else {
+            return false;
+        };
+        let first = key.get(head.len()).copied().unwrap_or_default();
+        let word_start =
+            !(head.last().is_some_and(u8::is_ascii_lowercase) && first.is_ascii_lowercase());
+        let head = head
+            .strip_suffix(b"_")
+            .or_else(|| head.strip_suffix(b"-"))
+            .or_else(|| head.strip_suffix(b" "))
+            .unwrap_or(head);
+        word_start
+            && !NOT_BANKS
+                .iter()
+                .any(|w| strip_suffix_ignore_case(head, w).is_some())
+    })
+}
+
+fn strip_suffix_ignore_case<'k>(key: &'k [u8], suffix: &[u8]) -> Option<&'k [u8]> {
+    let head = key.len().checked_sub(suffix.len())?;
+    key.get(head..)
+        .filter(|tail| tail.eq_ignore_ascii_case(suffix))
+        .and_then(|_| key.get(..head))
+}
+
+/// The end of the account number that starts at the digit `start`, when the
+/// digits and groups there have its shape and no other detector's.
+fn number_end(t: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
+    let (mut digits, mut groups) = (0, 0);
+    loop {
+        let group_start = i;
+        while is(t, i, DIGIT) {
+            i += 1;
+            if digits + (i - group_start) > MAX_DIGITS {
+                return None;
+            }
+        }
+        if i == group_start {
+            return None;
+        }
+        digits += i - group_start;
+        groups += 1;
+        if groups > MAX_GROUPS {
+            return None;
+        }
+        if matches!(at(t, i), b' ' | b'-') && is(t, i + 1, DIGIT) {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    // Part of something longer: `123456-`, `123456A`, `123456.78`.
+    let joined = matches!(at(t, i), b'-' | b'.' | b'/' | b',') && is(t, i + 1, ALNUM);
+    if joined || is(t, i, ALNUM) || digits < MIN_DIGITS {
+        return None;
+    }
+    let value = t.get(start..i)?;
+    let mut packed = [0u8; MAX_DIGITS];
+    let mut n = 0;
+    for &b in value.iter().filter(|b| b.is_ascii_digit()) {
+        *packed.get_mut(n)? = b;
+        n += 1;
+    }
+    let packed = packed.get(..n)?;
+    // A card, a resident ID, a date: another detector's, by their checks.
+    let card = checks::payment_card(packed);
+    let resident = n == 18 && checks::resident_id(packed);
+    if card || resident || birth_dates::is_date(value) {
+        return None;
+    }
+    Some(i)
+}
+
+/// Whether an account's name ends before `start`, perhaps followed by filler
+/// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.
+fn named_before(t: &[u8], start: usize) -> bool {
+    let ascii = |word_start: usize, end: usize| {
+        let word = t.get(word_start..end).unwrap_or_default();
+        if one_of(word, NAMES) || is_account_key_ascii(word) {
+            // `AWS account`, `user account`: no bank's.
+            let not_bank = before(t, word_start) == b' '
+                && word_before(t, word_start - 1)
+                    .and_then(|w| t.get(w..word_start - 1))
+                    .is_some_and(|w| one_of(w, NOT_BANKS));
+            if not_bank {
+                Read::Other
+            } else {
+                Read::Name(())
+            }
+        } else if one_of(word, FILLER_WORDS) {
+            Read::Filler(word.len())
+        } else {
+            Read::Other
+        }
+    };
+    let cjk = |head: &[u8]| {
+        if ends_with_one_of(head, CJK_NAMES) {
+            return Read::Name(());
+        }
+        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
+            Some(mark) => Read::Filler(mark.len()),
+            None => Read::Other,
+        }
+    };
+    let key = |name: &str| is_account_key(name).then_some(());
+    name_before(t, start, MAX_LEAD, ascii, cjk, key).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use super::{is_account_key, is_value};
+    use crate::detect::testing::{card, expect_none, expect_only};
+
+    #[test]
+    fn account_numbers_after_their_name() {
+        let cases = [
+            ("sort code 20-00-00, account 12345678", "12345678"),
+            ("Account number: 000123456789", "000123456789"),
+            ("please wire it to acct #4400 1234 5678.", "4400 1234 5678"),
+            ("my bank account is 1100-1234-5678", "1100-1234-5678"),
+            ("the checking account of Li Wei is 987654321", "987654321"),
+            ("Kontonummer 0532013000", "0532013000"),
+            ("numéro de compte 12345678901", "12345678901"),
+            (
+                "银行账号：1100 1234 5678 0000 1234",
+                "1100 1234 5678 0000 1234",
+            ),
+            ("对公账户为 110912345610201", "110912345610201"),
+            ("收款账号是6228480012345678", "6228480012345678"),
+            ("口座番号 1234567", "1234567"),
+            ("계좌번호 110-123-456789", "110-123-456789"),
+            ("<AccountNumber>12345678</AccountNumber>", "12345678"),
+            ("\"acctNo\": \"12345678\"", "12345678"),
+        ];
+        for (text, span) in cases {
+            expect_only(text, "bank_account", span);
+        }
+    }
+
+    #[test]
+    fn numbers_no_account_names_stay() {
+        expect_none(&[
+            "order 12345678 shipped",
+            "AWS account 123456789012",
+            "user account 100234 was locked",
+            "account 12345",
+            "account 2024-03-12",
+            "account 123456.78",
+            "account 123456A",
+            "accounts receivable 1234567 USD",
+            "1234567 accounts",
+        ]);
+        // What another detector knows better keeps its own category.
+        let visa = card("4", 16);
+        expect_only(&format!("account {visa}"), "payment_card", &visa);
+        expect_only(
+            "account 11010519491231002X",
+            "cn_resident_id",
+            "11010519491231002X",
+        );
+        expect_only(
+            "account DE89 3704 0044 0532 0130 00",
+            "iban",
+            "DE89 3704 0044 0532 0130 00",
+        );
+    }
+
+    #[test]
+    fn columns_named_for_an_account() {
+        let cases = [
+            ("name,account_number\nLi Wei,12345678\n", "12345678"),
+            (
+                "| Name | 银行账号 |\n|---|---|\n| 李伟 | 1100 1234 5678 0000 1234 |",
+                "1100 1234 5678 0000 1234",
+            ),
+            (
+                "INSERT INTO payees (name, acct_no) VALUES ('Li Wei', '000123456789');",
+                "000123456789",
+            ),
+        ];
+        for (text, span) in cases {
+            expect_only(text, "bank_account", span);
+        }
+        expect_none(&["name,aws_account\nprod,123456789012\n"]);
+    }
+
+    #[test]
+    fn keys_that_name_an_account() {
+        for key in [
+            "account",
+            "Account",
+            "bank_account",
+            "bankAccount",
+            "account_number",
+            "accountNumber",
+            "acct_no",
+            "ACCT_NO",
+            "Account No.",
+            "iban_or_account",
+            "银行账号",
+            "收款账户",
+            "口座番号",
+            "계좌번호",
+        ] {
+            assert!(is_account_key(key), "{key}");
+        }
+        for key in [
+            "account_id",
+            "accounts",
+            "aws_account",
+            "awsAccount",
+            "user_account",
+            "account_type",
+            "discount",
+            "accountant",
+            "total",
+            "",
+        ] {
+            assert!(!is_account_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn whole_values() {
+        for value in ["12345678", "1100 1234 5678 0000 1234", "110-123-456789"] {
+            assert!(is_value(value.as_bytes()), "{value}");
+        }
+        for value in [
+            "",
+            "12345",
+            "checking",
+            "2024-03-12",
+            "12345678 x",
+            "+12345678",
+        ] {
+            assert!(!is_value(value.as_bytes()), "{value}");
+        }
+    }
+}
