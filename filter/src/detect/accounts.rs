@@ -20,7 +20,7 @@
 use super::birth_dates;
 use super::bytes::{at, before, is, ALNUM, DIGIT};
 use super::checks;
-use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
+use super::lead::{key_ends_with_name, one_of, strip_suffix_ignore_case, word_before, Lead};
 
 /// Names of a bank account in ASCII (any case): English and its
 /// abbreviations, German, French, Spanish, Italian, Dutch.
@@ -73,10 +73,6 @@ const NOT_BANKS: &[&[u8]] = &[
     b"aws", b"amazon", b"gcp", b"google", b"azure", b"cloud", b"service", b"user", b"email",
     b"github", b"twitter", b"admin", b"root", b"test", b"demo", b"game", b"steam",
 ];
-
-/// Words a JSON key or a column's name may end in after an account's name:
-/// `account_number`, `acctNo`.
-const KEY_SUFFIXES: &[&[u8]] = &[b"number", b"num", b"no", b"nr"];
 
 /// How far before the number its name may end.
 const MAX_LEAD: usize = 32;
@@ -132,61 +128,12 @@ pub(crate) fn is_value(value: &[u8]) -> bool {
 /// or `no` (`account`, `bank_account`, `accountNumber`, `acct_no`, `银行账号`),
 /// and no cloud's or user's name stands before it (`aws_account`).
 pub(crate) fn is_account_key(key: &str) -> bool {
-    let bytes = key.trim_end_matches(['.', ':', ' ', '#']).as_bytes();
-    if !key.is_ascii() {
-        let bytes = ["号码", "號碼", "番号", "번호"]
+    let not_bank = |head: &[u8]| {
+        NOT_BANKS
             .iter()
-            .find_map(|s| bytes.strip_suffix(s.as_bytes()))
-            .unwrap_or(bytes);
-        return ends_with_one_of(bytes, CJK_NAMES);
-    }
-    is_account_key_ascii(bytes)
-}
-
-/// [`is_account_key`] for an ASCII key.
-fn is_account_key_ascii(bytes: &[u8]) -> bool {
-    ends_in_name(bytes)
-        || KEY_SUFFIXES.iter().any(|suffix| {
-            let Some(head) = strip_suffix_ignore_case(bytes, suffix) else {
-                return false;
-            };
-            let head = head
-                .strip_suffix(b"_")
-                .or_else(|| head.strip_suffix(b"-"))
-                .or_else(|| head.strip_suffix(b" "))
-                .unwrap_or(head);
-            ends_in_name(head)
-        })
-}
-
-/// Whether `key` ends in one of [`NAMES`] that starts a word (the whole key,
-/// after a separator or a lower-case letter's end, as `bankAccount`), with
-/// no cloud's or user's name right before it.
-fn ends_in_name(key: &[u8]) -> bool {
-    NAMES.iter().any(|name| {
-        let Some(head) = strip_suffix_ignore_case(key, name) else {
-            return false;
-        };
-        let first = key.get(head.len()).copied().unwrap_or_default();
-        let word_start =
-            !(head.last().is_some_and(u8::is_ascii_lowercase) && first.is_ascii_lowercase());
-        let head = head
-            .strip_suffix(b"_")
-            .or_else(|| head.strip_suffix(b"-"))
-            .or_else(|| head.strip_suffix(b" "))
-            .unwrap_or(head);
-        word_start
-            && !NOT_BANKS
-                .iter()
-                .any(|w| strip_suffix_ignore_case(head, w).is_some())
-    })
-}
-
-fn strip_suffix_ignore_case<'k>(key: &'k [u8], suffix: &[u8]) -> Option<&'k [u8]> {
-    let head = key.len().checked_sub(suffix.len())?;
-    key.get(head..)
-        .filter(|tail| tail.eq_ignore_ascii_case(suffix))
-        .and_then(|_| key.get(..head))
+            .any(|w| strip_suffix_ignore_case(head, w).is_some())
+    };
+    key_ends_with_name(key, NAMES, CJK_NAMES, not_bank)
 }
 
 /// The end of the account number that starts at the digit `start`, when the
@@ -241,36 +188,22 @@ fn number_end(t: &[u8], start: usize) -> Option<usize> {
 /// Whether an account's name ends before `start`, perhaps followed by filler
 /// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.
 fn named_before(t: &[u8], start: usize) -> bool {
-    let ascii = |word_start: usize, end: usize| {
-        let word = t.get(word_start..end).unwrap_or_default();
-        if one_of(word, NAMES) || is_account_key_ascii(word) {
-            // `AWS account`, `user account`: no bank's.
-            let not_bank = before(t, word_start) == b' '
-                && word_before(t, word_start - 1)
-                    .and_then(|w| t.get(w..word_start - 1))
-                    .is_some_and(|w| one_of(w, NOT_BANKS));
-            if not_bank {
-                Read::Other
-            } else {
-                Read::Name(())
-            }
-        } else if one_of(word, FILLER_WORDS) {
-            Read::Filler(word.len())
-        } else {
-            Read::Other
-        }
+    const LEAD: Lead = Lead {
+        fillers: FILLER_WORDS,
+        cjk_names: CJK_NAMES,
+        marks: FILLER_MARKS,
+        max_lead: MAX_LEAD,
     };
-    let cjk = |head: &[u8]| {
-        if ends_with_one_of(head, CJK_NAMES) {
-            return Read::Name(());
-        }
-        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
-            Some(mark) => Read::Filler(mark.len()),
-            None => Read::Other,
-        }
+    let is_name = |word_start: usize, word: &[u8]| {
+        let named = one_of(word, NAMES) || std::str::from_utf8(word).is_ok_and(is_account_key);
+        // `AWS account`, `user account`: no bank's.
+        let not_bank = before(t, word_start) == b' '
+            && word_before(t, word_start - 1)
+                .and_then(|w| t.get(w..word_start - 1))
+                .is_some_and(|w| one_of(w, NOT_BANKS));
+        named && !not_bank
     };
-    let key = |name: &str| is_account_key(name).then_some(());
-    name_before(t, start, MAX_LEAD, ascii, cjk, key).is_some()
+    LEAD.named_before(t, start, is_name, is_account_key)
 }
 
 #[cfg(test)]

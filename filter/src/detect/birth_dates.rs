@@ -14,7 +14,7 @@
 //! months and days in range.
 
 use super::bytes::{at, before, is, ALNUM, ALPHA, DIGIT};
-use super::lead::{ends_with_one_of, has_word_of, name_before, one_of, word_before, Read};
+use super::lead::{has_word_of, one_of, word_before, Lead};
 use super::numerals::chinese_numeral;
 
 /// Names of a date of birth in ASCII (any case). `birth` covers `date of
@@ -269,33 +269,22 @@ fn valid(year: u32, month: u32, day: u32) -> bool {
 /// by filler words, marks, separators and a person's name, within
 /// [`MAX_LEAD`] bytes.
 fn named_before(t: &[u8], start: usize) -> bool {
-    let ascii = |word_start: usize, end: usize| {
-        let word = t.get(word_start..end).unwrap_or_default();
+    const LEAD: Lead = Lead {
+        fillers: FILLER_WORDS,
+        cjk_names: CJK_NAMES,
+        marks: FILLER_MARKS,
+        max_lead: MAX_LEAD,
+    };
+    let is_name = |word_start: usize, word: &[u8]| {
         // `D.O.B.`, read back from its `B`.
         let dotted = word.eq_ignore_ascii_case(b"b")
             && word_start
                 .checked_sub(4)
                 .and_then(|s| t.get(s..word_start))
                 .is_some_and(|d| d.eq_ignore_ascii_case(b"d.o."));
-        if dotted || one_of(word, NAMES) {
-            Read::Name(())
-        } else if one_of(word, FILLER_WORDS) {
-            Read::Filler(word.len())
-        } else {
-            Read::Other
-        }
+        dotted || one_of(word, NAMES)
     };
-    let cjk = |head: &[u8]| {
-        if ends_with_one_of(head, CJK_NAMES) {
-            return Read::Name(());
-        }
-        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
-            Some(mark) => Read::Filler(mark.len()),
-            None => Read::Other,
-        }
-    };
-    let key = |name: &str| is_birth_date_key(name).then_some(());
-    name_before(t, start, MAX_LEAD, ascii, cjk, key).is_some()
+    LEAD.named_before(t, start, is_name, is_birth_date_key)
 }
 
 /// Whether a JSON key names a date of birth: `dob`, `date_of_birth`,

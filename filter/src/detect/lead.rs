@@ -68,6 +68,53 @@ pub(crate) fn name_before<K>(
     None
 }
 
+/// The words around one kind of value's name (a date of birth's, a phone's,
+/// an account's): the filler words and CJK marks that may follow it, the
+/// CJK names (asked before the marks, since some end in one: `番号`), and
+/// how far before the value the name may end.
+pub(crate) struct Lead {
+    pub(crate) fillers: &'static [&'static [u8]],
+    pub(crate) cjk_names: &'static [&'static str],
+    pub(crate) marks: &'static [&'static str],
+    pub(crate) max_lead: usize,
+}
+
+impl Lead {
+    /// Whether a name ends before `start`, perhaps followed by fillers,
+    /// marks, separators and a person's name ([`name_before`]): an ASCII
+    /// word `is_name` takes (its start and bytes), one of the CJK names, or
+    /// an element whose name `key` takes.
+    pub(crate) fn named_before(
+        &self,
+        t: &[u8],
+        start: usize,
+        is_name: impl Fn(usize, &[u8]) -> bool,
+        key: impl Fn(&str) -> bool,
+    ) -> bool {
+        let ascii = |word_start: usize, end: usize| {
+            let word = t.get(word_start..end).unwrap_or_default();
+            if is_name(word_start, word) {
+                Read::Name(())
+            } else if one_of(word, self.fillers) {
+                Read::Filler(word.len())
+            } else {
+                Read::Other
+            }
+        };
+        let cjk = |head: &[u8]| {
+            if ends_with_one_of(head, self.cjk_names) {
+                return Read::Name(());
+            }
+            match self.marks.iter().find(|m| head.ends_with(m.as_bytes())) {
+                Some(mark) => Read::Filler(mark.len()),
+                None => Read::Other,
+            }
+        };
+        let key = |name: &str| key(name).then_some(());
+        name_before(t, start, self.max_lead, ascii, cjk, key).is_some()
+    }
+}
+
 /// Separators between a name and its value: spaces, `:`, `#`, `.`, `_`
 /// (`passport_no`), quotes and brackets (`"passport": "E1..."`), and the `>`
 /// that ends an XML or HTML tag (`<passport>E1...`, `<td class="dob">`).
@@ -164,6 +211,67 @@ pub(crate) fn has_phrase_of(key: &[u8], phrases: &[(&[u8], &[u8])]) -> bool {
             key_word_at(key, at, second).is_some_and(|end| !lower_at(key, end))
         })
     })
+}
+
+/// Words a key or a column's name may end in after the name of what its
+/// value is: `phone_number`, `acctNo`, `tel_nr`.
+const NUMBER_WORDS: &[&[u8]] = &[b"number", b"num", b"no", b"nr"];
+
+/// Marks a CJK key may end in after the name: `手机号码`, `電話番号`, `전화번호`.
+const NUMBER_MARKS: &[&str] = &["号码", "號碼", "番号", "번호", "号", "號"];
+
+/// Whether `key` (a JSON key, a column's or an element's name) ends in one
+/// of `names` as a word of its own, perhaps then `number` or `no` (run
+/// together or joined by `_`, `-` or a space): `phone`, `contactPhone`,
+/// `phone_number`, `mobileNo`, `Tel.`, not `microphone`; in CJK one of
+/// `cjk_names`, perhaps then `号码` or `番号` (`手机号`, `银行账号`). `refused`
+/// judges what stands before the name (`aws_` of `aws_account`).
+pub(crate) fn key_ends_with_name(
+    key: &str,
+    names: &[&[u8]],
+    cjk_names: &[&str],
+    refused: impl Fn(&[u8]) -> bool,
+) -> bool {
+    let bytes = key.trim_end_matches(['.', ':', ' ', '#']).as_bytes();
+    if !key.is_ascii() {
+        return ends_with_one_of(bytes, cjk_names)
+            || NUMBER_MARKS
+                .iter()
+                .filter_map(|mark| bytes.strip_suffix(mark.as_bytes()))
+                .any(|head| ends_with_one_of(head, cjk_names));
+    }
+    let ends_in_name = |key: &[u8]| {
+        names.iter().any(|name| {
+            let Some(head) = strip_suffix_ignore_case(key, name) else {
+                return false;
+            };
+            let first = key.get(head.len()).copied().unwrap_or_default();
+            let word_start =
+                !(head.last().is_some_and(u8::is_ascii_lowercase) && first.is_ascii_lowercase());
+            word_start && !refused(without_joint(head))
+        })
+    };
+    ends_in_name(bytes)
+        || NUMBER_WORDS.iter().any(|word| {
+            strip_suffix_ignore_case(bytes, word)
+                .is_some_and(|head| ends_in_name(without_joint(head)))
+        })
+}
+
+/// `head` without the `_`, `-` or space that joins it to the next word.
+fn without_joint(head: &[u8]) -> &[u8] {
+    match head.split_last() {
+        Some((b'_' | b'-' | b' ', rest)) => rest,
+        _ => head,
+    }
+}
+
+/// `key` without `suffix` (any case) at its end.
+pub(crate) fn strip_suffix_ignore_case<'k>(key: &'k [u8], suffix: &[u8]) -> Option<&'k [u8]> {
+    let head = key.len().checked_sub(suffix.len())?;
+    key.get(head..)
+        .filter(|tail| tail.eq_ignore_ascii_case(suffix))
+        .and_then(|_| key.get(..head))
 }
 
 /// Where a word of a key may start: not inside a run of lower-case letters.

@@ -19,7 +19,7 @@
 
 use super::birth_dates;
 use super::bytes::{at, before, is, ALNUM, DIGIT};
-use super::lead::{ends_with_one_of, name_before, one_of, word_before, Read};
+use super::lead::{key_ends_with_name, one_of, word_before, Lead};
 
 /// Names of a phone in ASCII (any case): English, German, French, Spanish,
 /// Italian and the Nordic abbreviations. (`call me at` is read from its `me`,
@@ -99,10 +99,6 @@ const FILLER_MARKS: &[&str] = &[
     "号码", "號碼", "号", "號", "为", "為", "是", "的", "は", "는", "은",
 ];
 
-/// Words a JSON key or a column's name may end in after a phone's name:
-/// `phone_number`, `mobileNo`, `tel_nr`.
-const KEY_SUFFIXES: &[&[u8]] = &[b"number", b"num", b"no", b"nr"];
-
 /// How far before the number its name may end.
 const MAX_LEAD: usize = 32;
 /// A phone number's fewest and most digits: a US local number has seven,
@@ -167,51 +163,7 @@ pub(crate) fn is_value(value: &[u8]) -> bool {
 /// `no` (`phone`, `contactPhone`, `phone_number`, `mobileNo`, `Tel.`, `联系
 /// 电话`, `手机号`), not `hotel`, `microphone` or `phone_model`.
 pub(crate) fn is_phone_key(key: &str) -> bool {
-    let bytes = key.trim_end_matches(['.', ':', ' ', '#']).as_bytes();
-    if !key.is_ascii() {
-        let bytes = ["号码", "號碼", "番号", "번호", "号", "號"]
-            .iter()
-            .find_map(|s| bytes.strip_suffix(s.as_bytes()))
-            .unwrap_or(bytes);
-        return ends_with_one_of(bytes, CJK_NAMES);
-    }
-    is_phone_key_ascii(bytes)
-}
-
-/// [`is_phone_key`] for an ASCII key.
-fn is_phone_key_ascii(bytes: &[u8]) -> bool {
-    ends_in_name(bytes)
-        || KEY_SUFFIXES.iter().any(|suffix| {
-            let Some(head) = strip_suffix_ignore_case(bytes, suffix) else {
-                return false;
-            };
-            let head = head
-                .strip_suffix(b"_")
-                .or_else(|| head.strip_suffix(b"-"))
-                .or_else(|| head.strip_suffix(b" "))
-                .unwrap_or(head);
-            ends_in_name(head)
-        })
-}
-
-/// Whether `key` ends in one of [`NAMES`] that starts a word: the name is
-/// the whole key, or follows a separator, or starts with a capital
-/// (`contactPhone`), or follows no lower-case letter.
-fn ends_in_name(key: &[u8]) -> bool {
-    NAMES.iter().any(|name| {
-        let Some(head) = strip_suffix_ignore_case(key, name) else {
-            return false;
-        };
-        let first = key.get(head.len()).copied().unwrap_or_default();
-        !(head.last().is_some_and(u8::is_ascii_lowercase) && first.is_ascii_lowercase())
-    })
-}
-
-fn strip_suffix_ignore_case<'k>(key: &'k [u8], suffix: &[u8]) -> Option<&'k [u8]> {
-    let head = key.len().checked_sub(suffix.len())?;
-    key.get(head..)
-        .filter(|tail| tail.eq_ignore_ascii_case(suffix))
-        .and_then(|_| key.get(..head))
+    key_ends_with_name(key, NAMES, CJK_NAMES, |_| false)
 }
 
 /// The end of the phone number that starts at `start` (a digit, or the `(`
@@ -295,28 +247,19 @@ fn reach_me(t: &[u8], word_start: usize, word: &[u8]) -> bool {
 /// Whether a phone's name ends before `start`, perhaps followed by filler
 /// words, marks, separators and a person's name, within [`MAX_LEAD`] bytes.
 fn named_before(t: &[u8], start: usize) -> bool {
-    let ascii = |word_start: usize, end: usize| {
-        let word = t.get(word_start..end).unwrap_or_default();
-        // `phone`, and a key's spelling in prose (`"mobileNo": "0..."`).
-        if one_of(word, NAMES) || is_phone_key_ascii(word) || reach_me(t, word_start, word) {
-            Read::Name(())
-        } else if one_of(word, FILLER_WORDS) {
-            Read::Filler(word.len())
-        } else {
-            Read::Other
-        }
+    const LEAD: Lead = Lead {
+        fillers: FILLER_WORDS,
+        cjk_names: CJK_NAMES,
+        marks: FILLER_MARKS,
+        max_lead: MAX_LEAD,
     };
-    let cjk = |head: &[u8]| {
-        if ends_with_one_of(head, CJK_NAMES) {
-            return Read::Name(());
-        }
-        match FILLER_MARKS.iter().find(|m| head.ends_with(m.as_bytes())) {
-            Some(mark) => Read::Filler(mark.len()),
-            None => Read::Other,
-        }
+    // `phone`, a key's spelling in prose (`"mobileNo": "0..."`), `call me`.
+    let is_name = |word_start: usize, word: &[u8]| {
+        one_of(word, NAMES)
+            || std::str::from_utf8(word).is_ok_and(is_phone_key)
+            || reach_me(t, word_start, word)
     };
-    let key = |name: &str| is_phone_key(name).then_some(());
-    name_before(t, start, MAX_LEAD, ascii, cjk, key).is_some()
+    LEAD.named_before(t, start, is_name, is_phone_key)
 }
 
 #[cfg(test)]
