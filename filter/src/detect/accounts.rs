@@ -83,21 +83,6 @@ const MAX_DIGITS: usize = 20;
 /// No number has more groups than this (`6228 4800 1234 5678 9` has five).
 const MAX_GROUPS: usize = 6;
 
-/// Whether an account number may start at `digit`, told in a few bytes:
-/// its first group has six digits or is followed by a space or dash and a
-/// digit. Most numbers in prose are not, and cost the scanner no call.
-#[inline(always)]
-pub(crate) fn may_start(t: &[u8], digit: usize) -> bool {
-    let mut end = digit;
-    while is(t, end, DIGIT) {
-        end += 1;
-        if end - digit == MIN_DIGITS {
-            return true;
-        }
-    }
-    matches!(at(t, end), b' ' | b'-') && is(t, end + 1, DIGIT)
-}
-
 /// The account number whose first digit is at `digit` (the first of its
 /// word), when an account's name stands before it: its span.
 pub(crate) fn bank_account(t: &[u8], digit: usize) -> Option<(usize, usize)> {

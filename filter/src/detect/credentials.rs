@@ -134,8 +134,13 @@ const NAMES: &[(&[u8], Kind, Ending)] = &[
     (b"cvc", Kind::CardCode, Ending::Anywhere),
     (b"cvv2", Kind::CardCode, Ending::Anywhere),
     (b"cvc2", Kind::CardCode, Ending::Anywhere),
-    (b"securitycode", Kind::CardCode, Ending::Anywhere),
 ];
+
+/// A card code's name of two words, as a key or a setting spells it
+/// (`security_code`, `cardSecurityCode`), separators aside: asked apart from
+/// [`NAMES`], since its `e` would bring every word ending in one to that
+/// table.
+const SECURITY_CODE: &[u8] = b"securitycode";
 
 /// A PIN's shortest and longest: `PIN: 0000`, not `pin: 13` (a board's pin).
 const MIN_PIN: usize = 4;
@@ -224,7 +229,9 @@ impl CredentialKey {
     /// `Some` for a key such as `password`, `client_secret`, `x-api-key`.
     pub(crate) fn of(key: &str) -> Option<CredentialKey> {
         let key = key.as_bytes();
-        let kind = kind_of_name(key).or_else(|| chinese_name_ending(key).map(|(_, k)| k))?;
+        let kind = kind_of_name(key)
+            .or_else(|| chinese_name_ending(key).map(|(_, k)| k))
+            .or_else(|| ends_with_security_code(key).then_some(Kind::CardCode))?;
         Some(CredentialKey(kind))
     }
 
@@ -239,6 +246,16 @@ impl CredentialKey {
         }
         (self.0.holds(value) && !looked_up(value, true)).then_some((0, value.len()))
     }
+}
+
+/// Whether `key` ends in [`SECURITY_CODE`], case and separators aside.
+fn ends_with_security_code(key: &[u8]) -> bool {
+    let mut letters = key.iter().rev().filter(|&&b| !is_separator(b) && b != b' ');
+    SECURITY_CODE.iter().rev().all(|&want| {
+        letters
+            .next()
+            .is_some_and(|b| b.to_ascii_lowercase() == want)
+    })
 }
 
 /// The credential at the `:`, `=`, `>`, `@` or `-` at `op`: the span of its
@@ -400,6 +417,7 @@ fn named(t: &[u8], op: usize) -> Option<Name> {
     let kind = if start < end {
         let name = t.get(start..end)?;
         match kind_of_name(name)
+            .or_else(|| ends_with_security_code(name).then_some(Kind::CardCode))
             .or_else(|| settings::bare_in_pairs(t, start, name, op))
             .or_else(|| settings::paired(t, start, name))
         {
@@ -497,28 +515,39 @@ fn kind_of_name(name: &[u8]) -> Option<Kind> {
     (!NOT_NAMES.iter().any(|w| ends_as(name, w))).then_some(kind)
 }
 
-/// The last bytes of the endings of [`NAMES`], a bit each.
-const LAST_BYTES: u128 = last_bytes();
+/// The last two bytes of the endings of [`NAMES`]: for each last byte, a
+/// bit per byte before it (`pin` sets `n`'s `i`).
+const LAST_PAIRS: [u128; 128] = last_pairs();
 
 // Evaluated at compile time, where an index out of range is a build error.
 #[allow(clippy::indexing_slicing)]
-const fn last_bytes() -> u128 {
-    let mut bits = 0u128;
+const fn last_pairs() -> [u128; 128] {
+    let mut pairs = [0u128; 128];
     let mut i = 0;
     while i < NAMES.len() {
         let ending = NAMES[i].0;
-        bits |= 1 << (ending[ending.len() - 1] & 0x7F);
+        let (last, before) = (ending[ending.len() - 1], ending[ending.len() - 2]);
+        pairs[(last & 0x7F) as usize] |= 1 << (before & 0x7F);
         i += 1;
     }
-    bits
+    pairs
 }
 
 /// The kind [`NAMES`] give a name by its ending.
 fn ending_kind(name: &[u8]) -> Option<Kind> {
-    // Most words end in a byte no name ends in: they are told at once.
-    let last = name.iter().rev().find(|&&b| !is_separator(b))?;
-    let last = last.to_ascii_lowercase();
-    if last > 0x7F || LAST_BYTES & 1 << last == 0 {
+    // Most words end in two bytes no name ends in (`public`, `value`): they
+    // are told at once.
+    let mut letters = name
+        .iter()
+        .rev()
+        .filter(|&&b| !is_separator(b))
+        .map(u8::to_ascii_lowercase);
+    let (last, before) = (letters.next()?, letters.next()?);
+    let pairs = LAST_PAIRS
+        .get(usize::from(last))
+        .copied()
+        .unwrap_or_default();
+    if before > 0x7F || pairs & 1 << before == 0 {
         return None;
     }
     NAMES.iter().find_map(|&(ending, kind, stands)| {

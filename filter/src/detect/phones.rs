@@ -108,23 +108,6 @@ const MAX_DIGITS: usize = 15;
 /// No number has more groups than this (`0 20 7946 0958` has four).
 const MAX_GROUPS: usize = 6;
 
-/// Whether a phone number may start at `digit`, told in a few bytes: its
-/// first group has seven digits or is followed by a separator (`555-`,
-/// `020 `, `415)`). Most numbers in prose (`120ms`, `2024年`, `15%`) are
-/// not, and cost the scanner no call.
-#[inline(always)]
-pub(crate) fn may_start(t: &[u8], digit: usize) -> bool {
-    let mut end = digit;
-    while is(t, end, DIGIT) {
-        end += 1;
-        if end - digit == MIN_DIGITS {
-            return true;
-        }
-    }
-    matches!(at(t, end), b' ' | b'-' | b'.' | b')') && is(t, end + 1, DIGIT)
-        || (at(t, end) == b')' && before(t, digit) == b'(')
-}
-
 /// The phone number whose first digit is at `digit` (the first of its word),
 /// when a phone's name stands before it: its span, from the bracket before
 /// an area code in brackets.

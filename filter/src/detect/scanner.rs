@@ -145,76 +145,14 @@ impl Scanner {
     fn scan_builtins(&self, t: &[u8], on: Enabled, out: &mut Vec<Candidate>) {
         let mut scanned = secrets::Scanned::default();
         let mut judged = credentials::Judged::default();
-        let mut tables = columns::Tables::default();
-        let mut inserts = inserts::Inserts::default();
-        let mut html = html_tables::HtmlTables::default();
-        let columns_on = [
-            Category::Passport,
-            Category::NationalId,
-            Category::DateOfBirth,
-            Category::Credential,
-            Category::Phone,
-            Category::BankAccount,
-        ]
-        .iter()
-        .any(|c| on.has(c));
+        let mut named_state = NamedState::new(on);
         let mut i = 0;
         while let Some(next) = next_start(t, i) {
             i = next;
             let b = at(t, i);
             let word_start = !is(t, i.wrapping_sub(1), ALNUM);
             if class(b) & DIGIT != 0 {
-                // A value its name or place makes sensitive, tried in turn:
-                // `the password is Summer2024!`, `my API key is 3f9a...` (a
-                // credential stated in a sentence, found from its first
-                // digit); `passport no. E12345678`, `HKID A1234563` (a number
-                // after a document's name); `DOB: 1990-03-12`, `出生日期：
-                // 1990年3月12日`; `| Li Wei | E12345678 | 1990-03-12 |` (a value
-                // in a table, named by its column's header rows above, or in
-                // an SQL `INSERT`'s row, named by its column list, or in an
-                // HTML table's cell, named by its first row).
-                let named = on
-                    .has(&Category::Credential)
-                    .then(|| credentials::stated_credential(t, i, &mut judged))
-                    .flatten()
-                    .map(|(start, end)| (start, end, Category::Credential))
-                    .or_else(|| {
-                        (on.has(&Category::Passport) || on.has(&Category::NationalId))
-                            .then(|| documents::document_number(t, i))
-                            .flatten()
-                            .map(|(start, end, document)| (start, end, document.category()))
-                            .filter(|(_, _, category)| on.has(category))
-                    })
-                    .or_else(|| {
-                        on.has(&Category::DateOfBirth)
-                            .then(|| birth_dates::birth_date(t, i))
-                            .flatten()
-                            .map(|(start, end)| (start, end, Category::DateOfBirth))
-                    })
-                    .or_else(|| {
-                        (on.has(&Category::Phone) && phones::may_start(t, i))
-                            .then(|| phones::named_phone(t, i))
-                            .flatten()
-                            .map(|(start, end)| (start, end, Category::Phone))
-                    })
-                    .or_else(|| {
-                        (on.has(&Category::BankAccount) && accounts::may_start(t, i))
-                            .then(|| accounts::bank_account(t, i))
-                            .flatten()
-                            .map(|(start, end)| (start, end, Category::BankAccount))
-                    })
-                    .or_else(|| {
-                        columns_on
-                            .then(|| {
-                                tables
-                                    .named_cell(t, i)
-                                    .or_else(|| inserts.named_value(t, i))
-                                    .or_else(|| html.named_cell(t, i))
-                            })
-                            .flatten()
-                            .map(|(start, end, named)| (start, end, named.category()))
-                            .filter(|(_, _, category)| on.has(category))
-                    });
+                let named = named_state.at_digit(t, i, &mut judged);
                 if let Some(candidate) = named {
                     i = candidate.1.max(i + 1);
                     out.push(candidate);
@@ -440,10 +378,122 @@ fn pair_aws_secrets(t: &[u8], found: &mut Vec<Candidate>) {
     });
 }
 
+/// What the detectors of values named by their place keep while one text is
+/// scanned, and which of them are on.
+struct NamedState {
+    on: Enabled,
+    columns_on: bool,
+    tables: columns::Tables,
+    inserts: inserts::Inserts,
+    html: html_tables::HtmlTables,
+}
+
+impl NamedState {
+    fn new(on: Enabled) -> NamedState {
+        let columns_on = [
+            Category::Passport,
+            Category::NationalId,
+            Category::DateOfBirth,
+            Category::Credential,
+            Category::Phone,
+            Category::BankAccount,
+        ]
+        .iter()
+        .any(|c| on.has(c));
+        NamedState {
+            on,
+            columns_on,
+            tables: columns::Tables::default(),
+            inserts: inserts::Inserts::default(),
+            html: html_tables::HtmlTables::default(),
+        }
+    }
+
+    /// A value its name or place makes sensitive whose word holds the digit
+    /// at `i`, tried in turn: `the password is Summer2024!`, `my API key is
+    /// 3f9a...` (a credential stated in a sentence, found from its first
+    /// digit); `passport no. E12345678`, `HKID A1234563` (a number after a
+    /// document's name); `DOB: 1990-03-12`, `出生日期：1990年3月12日`; `Tel.
+    /// 020 7946 0958`, `account no. 12345678`; `| Li Wei | E12345678 |
+    /// 1990-03-12 |` (a value in a table, named by its column's header rows
+    /// above, or in an SQL `INSERT`'s row, named by its column list, or in
+    /// an HTML table's cell, named by its first row). Kept out of the
+    /// scanner's loop (never inlined there), which runs for every byte that
+    /// may start something while this runs only at digits.
+    #[inline(never)]
+    fn at_digit(
+        &mut self,
+        t: &[u8],
+        i: usize,
+        judged: &mut credentials::Judged,
+    ) -> Option<Candidate> {
+        let on = self.on;
+        if on.has(&Category::Credential) {
+            if let Some((start, end)) = credentials::stated_credential(t, i, judged) {
+                return Some((start, end, Category::Credential));
+            }
+        }
+        if on.has(&Category::Passport) || on.has(&Category::NationalId) {
+            if let Some((start, end, document)) = documents::document_number(t, i) {
+                if on.has(&document.category()) {
+                    return Some((start, end, document.category()));
+                }
+            }
+        }
+        if on.has(&Category::DateOfBirth) {
+            if let Some((start, end)) = birth_dates::birth_date(t, i) {
+                return Some((start, end, Category::DateOfBirth));
+            }
+        }
+        if long_or_grouped(t, i) {
+            if on.has(&Category::Phone) {
+                if let Some((start, end)) = phones::named_phone(t, i) {
+                    return Some((start, end, Category::Phone));
+                }
+            }
+            if on.has(&Category::BankAccount) {
+                if let Some((start, end)) = accounts::bank_account(t, i) {
+                    return Some((start, end, Category::BankAccount));
+                }
+            }
+        }
+        if !self.columns_on {
+            return None;
+        }
+        let (start, end, named) = self
+            .tables
+            .named_cell(t, i)
+            .or_else(|| self.inserts.named_value(t, i))
+            .or_else(|| self.html.named_cell(t, i))?;
+        let category = named.category();
+        on.has(&category).then_some((start, end, category))
+    }
+}
+
 /// The next position from `i` on where a detector may start. Most text has
 /// none for many bytes, so sixteen bytes are tested at once.
 fn next_start(t: &[u8], i: usize) -> Option<usize> {
     chunks::find(t, i, may_start)
+}
+
+/// Whether the digits at `digit` may start a phone's or an account's number
+/// (`phones`, `accounts`), told in a few bytes: six digits or more, or a
+/// group followed by a space, dash, dot or bracket and a digit (`555-`,
+/// `020 `, `(415) 5`). Most numbers in prose (`120ms`, `2024年`, `15%`) are
+/// not, and cost those detectors no call.
+#[inline(always)]
+fn long_or_grouped(t: &[u8], digit: usize) -> bool {
+    let mut end = digit;
+    while is(t, end, DIGIT) {
+        end += 1;
+        if end - digit == 6 {
+            return true;
+        }
+    }
+    // `(415) 555`, `(010)6234`: an area code's bracket closes the group.
+    let next = if at(t, end) == b')' { end + 1 } else { end };
+    (next > end && is(t, next, DIGIT))
+        || (matches!(at(t, next), b' ' | b'-' | b'.') && is(t, next + 1, DIGIT))
 }
 
 /// The bytes a detector may start at: digits and [`TRIGGER_BYTES`].

@@ -28,7 +28,7 @@
 
 use super::{
     chinese_name_ending, is_card_code, is_pin, kind_of_name, looked_up, machine_made,
-    without_full_stop, Kind, MAX_RUN, MIN_CARD_CODE,
+    without_full_stop, Kind, MAX_RUN, MIN_CARD_CODE, MIN_PIN,
 };
 use crate::detect::bytes::{at, before, class, ALPHA, DIGIT};
 
@@ -200,7 +200,12 @@ pub(crate) fn stated_credential(
     let end = without_full_stop(t, start, run_end);
     let value = t.get(start..end)?;
     let quoted = matches!(before(t, start), b'"' | b'\'');
-    if end - start < MIN_CARD_CODE {
+    // Three characters are only ever a card's code: most such words (`404`,
+    // `2.5`) have no such name near, told before the name is read.
+    let card_code_only = end - start < MIN_PIN;
+    if end - start < MIN_CARD_CODE
+        || (card_code_only && !(value.iter().all(u8::is_ascii_digit) && card_code_near(t, start)))
+    {
         return None;
     }
     // The name first: in prose most words with a digit have none before
@@ -223,6 +228,43 @@ pub(crate) fn stated_credential(
         Stated::CardCode => is_card_code(value),
     };
     fits.then_some((start, end))
+}
+
+/// Whether a card code's name may stand right before `start`, perhaps
+/// then `:` and `is` or `是`: a word starting `cv` (`CVV`, `cvc2`), `code`
+/// (`security code`), or `安全码`. Told in a few bytes, so that a short
+/// number in prose (`404`, `256`) costs no reading of names.
+fn card_code_near(t: &[u8], start: usize) -> bool {
+    let mut end = start;
+    while matches!(before(t, end), b' ' | b':') && start - end < 3 {
+        end -= 1;
+    }
+    let mut word = word_back(t, end);
+    if let Some((word_start, w)) = word {
+        if w.eq_ignore_ascii_case(b"is") || w.eq_ignore_ascii_case(b"was") {
+            word = word_back(t, word_start.saturating_sub(1));
+        }
+    }
+    if let Some((_, w)) = word {
+        return w.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"cv"))
+            || w.eq_ignore_ascii_case(b"code");
+    }
+    let head = t.get(..end).unwrap_or_default();
+    let head = ["是", "为", "為"]
+        .iter()
+        .find_map(|link| head.strip_suffix(link.as_bytes()))
+        .unwrap_or(head);
+    head.ends_with("安全码".as_bytes()) || head.ends_with("安全碼".as_bytes())
+}
+
+/// The ASCII word of letters and digits that ends at `end`, at most eight
+/// bytes, and where it starts.
+fn word_back(t: &[u8], end: usize) -> Option<(usize, &[u8])> {
+    let mut start = end;
+    while class(before(t, start)) & (ALPHA | DIGIT) != 0 && end - start < 8 {
+        start -= 1;
+    }
+    (start < end).then(|| (start, t.get(start..end).unwrap_or_default()))
 }
 
 /// `1:4.13+dfsg1-1`, `v2.3.1-rc1`: a package's or a release's version

@@ -128,6 +128,7 @@ const FOUND: &[(&str, &str)] = &[
     ("cvc2: 0417", "0417"),
     ("{\"card_cvc\": \"0417\"}", "0417"),
     ("{\"cvv\": 847}", "847"),
+    ("{\"card_security_code\": \"0417\"}", "0417"),
     ("security code 847", "847"),
     ("the card security code: 903", "903"),
     ("my CVV is 847", "847"),
