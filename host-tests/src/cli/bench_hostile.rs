@@ -134,6 +134,26 @@ fn bodies() -> Vec<(&'static str, Body)> {
         ("`values` in prose, no statement", |n| {
             chat(&sized("the values (1, 2) and VALUES 3 of Values 4; ", n))
         }),
+        // A phone's or an account's name before every number, each taken;
+        // and before numbers too short or too long, none taken.
+        (
+            "phones and accounts after their names, every one taken",
+            |n| {
+                chat(&sized(
+                "Tel. 020 7946 0958, call me at (415) 555-2671, account no. 12345678, 银行账号：1100 1234 5678. ",
+                n,
+            ))
+            },
+        ),
+        (
+            "phone and account names before other numbers, none taken",
+            |n| {
+                chat(&sized(
+                "phone 555-26 account 12345 tel 1.5 mobile 2024-03-12 acct 1234567890123456789012 ",
+                n,
+            ))
+            },
+        ),
         ("findings only (about 10,000 per 256 KiB)", |n| {
             chat(&sized(&dense_findings(), n))
         }),
