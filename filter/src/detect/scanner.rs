@@ -478,8 +478,8 @@ fn next_start(t: &[u8], i: usize) -> Option<usize> {
 
 /// Whether the digits at `digit` may start a phone's or an account's number
 /// (`phones`, `accounts`), told in a few bytes: six digits or more, or a
-/// group followed by a space, dash, dot or bracket and a digit (`555-`,
-/// `020 `, `(415) 5`). Most numbers in prose (`120ms`, `2024年`, `15%`) are
+/// group followed by a space, dash, dot or bracket and another group (`555-26`,
+/// `020 79`, `(415) 5`). Most numbers in prose (`120ms`, `2024年`, `15%`) are
 /// not, and cost those detectors no call.
 #[inline(always)]
 fn long_or_grouped(t: &[u8], digit: usize) -> bool {
@@ -492,8 +492,12 @@ fn long_or_grouped(t: &[u8], digit: usize) -> bool {
     }
     // `(415) 555`, `(010)6234`: an area code's bracket closes the group.
     let next = if at(t, end) == b')' { end + 1 } else { end };
+    // The next group two digits or more; with a dot, the first too (`0.82`,
+    // `15.2%` are decimals).
+    let two_digits = |i: usize| is(t, i, DIGIT) && is(t, i + 1, DIGIT);
     (next > end && is(t, next, DIGIT))
-        || (matches!(at(t, next), b' ' | b'-' | b'.') && is(t, next + 1, DIGIT))
+        || (matches!(at(t, next), b' ' | b'-') && two_digits(next + 1))
+        || (at(t, next) == b'.' && end - digit >= 2 && two_digits(next + 1))
 }
 
 /// The bytes a detector may start at: digits and [`TRIGGER_BYTES`].
