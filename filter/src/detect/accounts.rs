@@ -4,47 +4,89 @@
 //! neither: `12345678` under a British sort code, `000123456789` in the
 //! United States, `6228 4800 1234 5678 9` or a company's `1100 1234 5678
 //! 0000 1234` in China are any number by their shape. After `account no.`,
-//! `acct #`, `bank account`, `Kontonummer`, `账号`, `银行账户`, `口座番号` or
-//! `계좌번호` (perhaps then a few filler words and marks) such a number is the
-//! key to someone's money. So the scanner asks here at the first digit of a
-//! word, and the number counts only when such a name stands right before it;
-//! a JSON key, a table's column or an XML element named so (`account_number`,
-//! `acctNo`, `银行账号`, `<AccountNumber>`) names its value alike.
+//! `acct #`, `bank account`, `Kontonummer`, `numéro de compte`, `银行账号`,
+//! `收款账户`, `口座番号` or `계좌번호` (perhaps then a few filler words and
+//! marks) such a number is the key to someone's money. So the scanner asks
+//! here at the first digit of a word, and the number counts only when such
+//! a name stands right before it; a JSON key, a table's column or an XML
+//! element named so (`account_number`, `acctNo`, `bank_account`, `银行账号`,
+//! `<AccountNumber>`) names its value alike.
+//!
+//! `account` alone is not such a name: `in account 123456789012`,
+//! `"OwnerAccount": "111122223333"` and `--owner-account` are a cloud's, `user
+//! account 100234` a login's, as `QQ账号` is in Chinese. It counts with a
+//! number's word after it (`account no.`, `account number`, `account #`) or a
+//! bank's before it (`bank`, `checking`, `savings`, `payee`; `numéro de`).
 //!
 //! The shape: six to twenty digits, in groups joined by one space or dash.
 //! What another detector knows better is left to it: a card number that
 //! passes Luhn with a card's length and prefix, a mainland resident ID whose
-//! check holds, a date. An account named for a cloud or a user (`AWS account
-//! 123456789012`, `user account 100234`) is no bank's.
+//! check holds, a date.
 
 use super::birth_dates;
 use super::bytes::{at, before, is, ALNUM, DIGIT};
 use super::checks;
 use super::lead::{key_ends_with_name, one_of, strip_suffix_ignore_case, word_before, Lead};
 
-/// Names of a bank account in ASCII (any case): English and its
-/// abbreviations, German, French, Spanish, Italian, Dutch.
-const NAMES: &[&[u8]] = &[
+/// Names of a bank account in ASCII (any case) that say so alone: the
+/// abbreviation `acct`, and the compounds with `number` (German, Dutch).
+const NAMES: &[&[u8]] = &[b"acct", b"kontonummer", b"rekeningnummer"];
+
+/// Words for an account in English, German, French, Spanish, Italian and
+/// Dutch that name a bank's only with a number's word after them (`account
+/// no.`, `account number`, `numéro de compte`) or a bank's word before them
+/// (`bank account`, `checking account`, `Bankkonto`): alone, `account
+/// 123456789012` is as often a cloud's or a user's.
+const ACCOUNT_WORDS: &[&[u8]] = &[
     b"account",
-    b"acct",
-    b"acc",
-    b"kontonummer",
     b"konto",
     b"compte",
     b"cuenta",
     b"conto",
-    b"rekeningnummer",
     b"rekening",
 ];
 
-/// Names in Chinese, Japanese and Korean: `账号`, `帐号`, `账户`, `帳戶`,
-/// `银行卡号`, `口座番号`, `계좌번호`. Asked before the filler marks, since
+/// Words before an account's word that make it a bank's: `bank account`,
+/// `savings account`, `payee account`; and `de`, `di`, `del` after a
+/// number's word (`numéro de compte`, `número de cuenta`, `numero di conto`).
+const BANK_WORDS: &[&[u8]] = &[
+    b"bank",
+    b"banking",
+    b"checking",
+    b"chequing",
+    b"savings",
+    b"current",
+    b"deposit",
+    b"payee",
+    b"payer",
+    b"beneficiary",
+    b"recipient",
+    b"receiving",
+    b"salary",
+    b"settlement",
+    b"debtor",
+    b"creditor",
+    b"de",
+    b"di",
+    b"del",
+];
+
+/// Words after an account's word that make it a bank's: `account no.`,
+/// `account number`, `account #`.
+const NUMBER_WORDS: &[&[u8]] = &[b"no", b"nr", b"num", b"number", b"nummer"];
+
+/// Names in Chinese, Japanese and Korean: a bank's account (`银行账号`,
+/// `收款账户`, `对公账号`, `账户`), a bank card's number (`银行卡号`), Japan's
+/// `口座番号`, Korea's `계좌번호`. Not `账号` alone, which as often names a
+/// login (`QQ账号`, `游戏账号`). Asked before the filler marks, since
 /// `番号` and `번호` end some.
 const CJK_NAMES: &[&str] = &[
-    "账号",
-    "帐号",
-    "賬號",
-    "帳號",
+    "银行账号",
+    "銀行帳號",
+    "收款账号",
+    "付款账号",
+    "对公账号",
+    "对私账号",
     "账户",
     "帐户",
     "賬戶",
@@ -66,13 +108,6 @@ const FILLER_WORDS: &[&[u8]] = &[
 /// Marks that may stand between a name and its number: `号码`, `是`, `为`,
 /// `は`, `는`.
 const FILLER_MARKS: &[&str] = &["号码", "號碼", "是", "为", "為", "的", "は", "는", "은"];
-
-/// Words before `account` that make it no bank's: a cloud's, a service's, a
-/// user's (`AWS account 123456789012`, `user account 100234`).
-const NOT_BANKS: &[&[u8]] = &[
-    b"aws", b"amazon", b"gcp", b"google", b"azure", b"cloud", b"service", b"user", b"email",
-    b"github", b"twitter", b"admin", b"root", b"test", b"demo", b"game", b"steam",
-];
 
 /// How far before the number its name may end.
 const MAX_LEAD: usize = 32;
@@ -109,16 +144,28 @@ pub(crate) fn is_value(value: &[u8]) -> bool {
 }
 
 /// Whether a JSON key, a column's name or an element's names a bank account:
-/// it ends in an account's name as a word of its own, perhaps then `number`
-/// or `no` (`account`, `bank_account`, `accountNumber`, `acct_no`, `银行账号`),
-/// and no cloud's or user's name stands before it (`aws_account`).
+/// it ends in `acct` or an account's word with a number's word after it or a
+/// bank's before it, as words of their own (`acct`, `acctNo`,
+/// `account_number`, `bank_account`, `payeeAccount`, `银行账号`); not
+/// `Account`, `OwnerAccount` (a cloud's), `account_id`.
 pub(crate) fn is_account_key(key: &str) -> bool {
-    let not_bank = |head: &[u8]| {
-        NOT_BANKS
+    let numbered = NUMBER_WORDS.iter().any(|w| {
+        let key = key.trim_end_matches(['.', ':', ' ', '#']).as_bytes();
+        key.len()
+            .checked_sub(w.len())
+            .and_then(|at| key.get(at..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(w))
+    });
+    // `bank_account`, `payeeAccount`: a bank's word (not `de`, `di`).
+    let bank_before = |head: &[u8]| {
+        BANK_WORDS
             .iter()
-            .any(|w| strip_suffix_ignore_case(head, w).is_some())
+            .any(|w| w.len() > 3 && strip_suffix_ignore_case(head, w).is_some())
     };
-    key_ends_with_name(key, NAMES, CJK_NAMES, not_bank)
+    key_ends_with_name(key, NAMES, CJK_NAMES, |_| false)
+        || key_ends_with_name(key, ACCOUNT_WORDS, &[], |head| {
+            !(numbered || bank_before(head))
+        })
 }
 
 /// The end of the account number that starts at the digit `start`, when the
@@ -180,13 +227,24 @@ fn named_before(t: &[u8], start: usize) -> bool {
         max_lead: MAX_LEAD,
     };
     let is_name = |word_start: usize, word: &[u8]| {
-        let named = one_of(word, NAMES) || std::str::from_utf8(word).is_ok_and(is_account_key);
-        // `AWS account`, `user account`: no bank's.
-        let not_bank = before(t, word_start) == b' '
+        if one_of(word, NAMES) || std::str::from_utf8(word).is_ok_and(is_account_key) {
+            return true;
+        }
+        if !one_of(word, ACCOUNT_WORDS) {
+            return false;
+        }
+        // `account no. 1...`, `account number: 1...`, `account # 1...`.
+        let after = t.get(word_start + word.len()..start).unwrap_or_default();
+        let numbered = after.contains(&b'#')
+            || after
+                .split(|b| !b.is_ascii_alphabetic())
+                .any(|w| one_of(w, NUMBER_WORDS));
+        // `bank account 1...`, `numéro de compte 1...`.
+        let banked = before(t, word_start) == b' '
             && word_before(t, word_start - 1)
                 .and_then(|w| t.get(w..word_start - 1))
-                .is_some_and(|w| one_of(w, NOT_BANKS));
-        named && !not_bank
+                .is_some_and(|w| one_of(w, BANK_WORDS));
+        numbered || banked
     };
     LEAD.named_before(t, start, is_name, is_account_key)
 }
@@ -205,7 +263,7 @@ mod tests {
     #[test]
     fn account_numbers_after_their_name() {
         let cases = [
-            ("sort code 20-00-00, account 12345678", "12345678"),
+            ("sort code 20-00-00, account no. 12345678", "12345678"),
             ("Account number: 000123456789", "000123456789"),
             ("please wire it to acct #4400 1234 5678.", "4400 1234 5678"),
             ("my bank account is 1100-1234-5678", "1100-1234-5678"),
@@ -233,7 +291,13 @@ mod tests {
         expect_none(&[
             "order 12345678 shipped",
             "AWS account 123456789012",
+            "the access point in account 123456789012",
+            "aws s3control list-access-points --account-id 123456789012",
+            "--owner-account 123456789111",
+            "transfer to account 12345678",
             "user account 100234 was locked",
+            "QQ账号 123456789",
+            "游戏账号：12345678",
             "account 12345",
             "account 2024-03-12",
             "account 123456.78",
@@ -278,16 +342,16 @@ mod tests {
     #[test]
     fn keys_that_name_an_account() {
         for key in [
-            "account",
-            "Account",
+            "acct",
             "bank_account",
+            "payeeAccount",
+            "bank_account_number",
             "bankAccount",
             "account_number",
             "accountNumber",
             "acct_no",
             "ACCT_NO",
             "Account No.",
-            "iban_or_account",
             "银行账号",
             "收款账户",
             "口座番号",
@@ -296,6 +360,12 @@ mod tests {
             assert!(is_account_key(key), "{key}");
         }
         for key in [
+            "account",
+            "Account",
+            "OwnerAccount",
+            "CreatedByAccount",
+            "codeAccount",
+            "账号",
             "account_id",
             "accounts",
             "aws_account",
