@@ -14,7 +14,8 @@
 //!   over the normalised text (`scanner`). A quick loop skips to the next byte
 //!   that can start something: a digit starts the number parser (`numbers`) or,
 //!   inside a word, the IBAN and credit-code checks (`ids`) and the Hong Kong,
-//!   Taiwan and Singapore identity numbers (`national_ids`); before either, a
+//!   Taiwan and Singapore identity numbers (`national_ids`); before either
+//!   (tried in turn by `named_values`), a
 //!   document's name right before the digit's word makes it a passport or
 //!   identity number (`documents`), a date's a date of birth
 //!   (`birth_dates`), a phone's a number without its country code
@@ -64,6 +65,7 @@ mod inserts;
 mod ipv6;
 mod lead;
 mod named;
+mod named_values;
 mod national_ids;
 mod normalize;
 mod numbers;
