@@ -4,7 +4,7 @@
 //! `\u0040` is already an `@`); edits land on the original span of that string and
 //! the tree is re-serialised, never patched as raw bytes.
 
-use super::literals::Literals;
+use super::literals::{Literals, Match};
 use super::rules::{Action, RedactRules};
 use super::walk::{self, Slot};
 use crate::api::Shape;
@@ -95,7 +95,9 @@ impl Redactor<'_> {
     /// bare SSN without its keyword, the rest of an address another finding
     /// overlapped): once detected, every verbatim occurrence of it in the
     /// request's texts is replaced the same way. One Aho-Corasick pass over each
-    /// text, so this stays linear.
+    /// text, so this stays linear. A short value inside a longer word or number
+    /// is another's (a card's code `847` in a price `1,847.00`, an account's
+    /// `12345678` in `123456789012`) and stays ([`inside_longer`]).
     fn sweep(&self, slots: Vec<Slot<'_>>, state: &mut RequestRedaction) {
         if state.replaced.is_empty() {
             return;
@@ -107,7 +109,11 @@ impl Redactor<'_> {
         let replacements: Vec<&str> = state.replaced.iter().map(|r| &*r.replacement).collect();
         let mut extra: Vec<usize> = Vec::new();
         let mut replace = |text: &mut String| -> bool {
-            let Some((new, matches)) = literals.replace_all(text, &replacements) else {
+            let keep = |m: &Match| {
+                let value = values.get(m.literal).copied().unwrap_or_default();
+                !inside_longer(text, m.start, m.end, value)
+            };
+            let Some((new, matches)) = literals.replace_all_where(text, &replacements, keep) else {
                 return false;
             };
             extra.extend(matches.iter().map(|m| m.literal));
@@ -366,6 +372,35 @@ fn mask(value: &str, keep: usize) -> String {
     let mut out = "*".repeat(chars - keep);
     out.extend(value.chars().skip(chars - keep));
     out
+}
+
+/// Values shorter than this are swept only where they stand as a word of
+/// their own: PINs, cards' codes, phone and account numbers, short
+/// passwords. Longer ones (cards, resident IDs, keys) are swept wherever
+/// they stand, inside a longer run too, so that their characters never
+/// cross.
+const SHORT_VALUE: usize = 16;
+
+/// Whether the match of `value` at `start..end` in `text` is a short value
+/// run into more letters or digits (`1847` holds `847`), or into more
+/// digits past a number's comma, dot, dash or slash (`1,847.00`), so
+/// someone else's.
+fn inside_longer(text: &str, start: usize, end: usize, value: &str) -> bool {
+    let bytes = text.as_bytes();
+    let at = |i: Option<usize>| i.and_then(|i| bytes.get(i)).copied().unwrap_or_default();
+    let joint = |b: u8| matches!(b, b',' | b'.' | b'-' | b'/');
+    let (first, last) = (
+        value.bytes().next().unwrap_or_default(),
+        value.bytes().last().unwrap_or_default(),
+    );
+    let (before, before2) = (at(start.checked_sub(1)), at(start.checked_sub(2)));
+    let (after, after2) = (at(Some(end)), at(end.checked_add(1)));
+    let run_on = |edge: u8, next: u8, next2: u8| {
+        edge.is_ascii_alphanumeric()
+            && (next.is_ascii_alphanumeric()
+                || (edge.is_ascii_digit() && joint(next) && next2.is_ascii_digit()))
+    };
+    value.len() < SHORT_VALUE && (run_on(first, before, before2) || run_on(last, after, after2))
 }
 
 /// Runs the sweep's `replace` on a number's digits; a change makes it a string.

@@ -113,7 +113,19 @@ impl Literals {
         text: &str,
         replacements: &[S],
     ) -> Option<(String, Vec<Match>)> {
-        let matches = self.find_all(text);
+        self.replace_all_where(text, replacements, |_| true)
+    }
+
+    /// [`Literals::replace_all`], replacing only the matches `keep` takes
+    /// (the others stay as they are, and are not returned).
+    pub(crate) fn replace_all_where<S: AsRef<str>>(
+        &self,
+        text: &str,
+        replacements: &[S],
+        keep: impl Fn(&Match) -> bool,
+    ) -> Option<(String, Vec<Match>)> {
+        let mut matches = self.find_all(text);
+        matches.retain(|m| keep(m));
         if matches.is_empty() {
             return None;
         }

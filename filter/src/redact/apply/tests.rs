@@ -148,3 +148,58 @@ fn placeholders_count_per_category_and_repeat_per_value() {
         ]
     );
 }
+
+/// The chat request's message texts after the border walk and its sweep.
+fn swept(messages: &[&str]) -> Vec<String> {
+    let scanner = scanner();
+    let rules = RedactRules::default();
+    let r = Redactor {
+        scanner: &scanner,
+        rules: &rules,
+        tenant: "t",
+        max_depth: 64,
+        answer_side: false,
+    };
+    let messages: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| serde_json::json!({"role": "user", "content": m}))
+        .collect();
+    let doc = serde_json::json!({ "messages": messages }).to_string();
+    let mut body = crate::json::parse(doc.as_bytes(), 64).unwrap();
+    let mut state = RequestRedaction::default();
+    r.redact_body(crate::api::Shape::ChatCompletions, &mut body, &mut state);
+    let out: serde_json::Value = serde_json::from_str(&body.to_string_compact()).unwrap();
+    out["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_sweep_takes_a_value_where_it_recurs_and_a_short_one_only_as_a_word() {
+    let card = "4111111111111111";
+    let texts = [
+        // A bare SSN after one with its keyword; a card's number inside a
+        // longer run of digits too (its digits never cross).
+        "SSN 078-05-1120, again 078-05-1120".to_string(),
+        format!("card {card}; ref 9{card}"),
+        // A card's code and an account's number recur as words; inside a
+        // price or a longer number they are someone else's.
+        "CVV 847. Total $1,847.00, code 847 again, order 18475".to_string(),
+        "account no. 12345678; transaction 9912345678001; 12345678 again".to_string(),
+    ];
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let out = swept(&texts);
+    assert_eq!(out[0], "SSN [US_SSN_1], again [US_SSN_1]");
+    assert_eq!(out[1], "card [PAYMENT_CARD_1]; ref 9[PAYMENT_CARD_1]");
+    assert_eq!(
+        out[2],
+        "CVV [CREDENTIAL_1]. Total $1,847.00, code [CREDENTIAL_1] again, order 18475"
+    );
+    assert_eq!(
+        out[3],
+        "account no. [BANK_ACCOUNT_1]; transaction 9912345678001; [BANK_ACCOUNT_1] again"
+    );
+}
