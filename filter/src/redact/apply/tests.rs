@@ -17,15 +17,20 @@ fn scanner() -> Scanner {
     Scanner::new(&ScannerConfig::default()).unwrap()
 }
 
-fn redact(rules: &RedactRules, text: &str) -> (Option<String>, RequestRedaction) {
-    let scanner = scanner();
-    let r = Redactor {
-        scanner: &scanner,
+/// The request side's redactor for tenant `t`.
+fn redactor<'a>(scanner: &'a Scanner, rules: &'a RedactRules) -> Redactor<'a> {
+    Redactor {
+        scanner,
         rules,
         tenant: "t",
         max_depth: 64,
         answer_side: false,
-    };
+    }
+}
+
+fn redact(rules: &RedactRules, text: &str) -> (Option<String>, RequestRedaction) {
+    let scanner = scanner();
+    let r = redactor(&scanner, rules);
     let mut state = RequestRedaction::default();
     let out = r.redact_text(text, &mut state, &mut Vec::new());
     (out, state)
@@ -99,13 +104,7 @@ fn tenant_overrides_apply() {
 fn tool_call_arguments_are_redacted_inside_and_re_encoded() {
     let scanner = scanner();
     let rules = RedactRules::default();
-    let r = Redactor {
-        scanner: &scanner,
-        rules: &rules,
-        tenant: "t",
-        max_depth: 64,
-        answer_side: false,
-    };
+    let r = redactor(&scanner, &rules);
     let doc = r#"{"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"send","arguments":"{\"to\":\"ann@example.com\",\"n\":1}"}}]}]}"#;
     let mut body = crate::json::parse(doc.as_bytes(), 64).unwrap();
     let mut state = RequestRedaction::default();
@@ -153,13 +152,7 @@ fn placeholders_count_per_category_and_repeat_per_value() {
 fn swept(messages: &[&str]) -> Vec<String> {
     let scanner = scanner();
     let rules = RedactRules::default();
-    let r = Redactor {
-        scanner: &scanner,
-        rules: &rules,
-        tenant: "t",
-        max_depth: 64,
-        answer_side: false,
-    };
+    let r = redactor(&scanner, &rules);
     let messages: Vec<serde_json::Value> = messages
         .iter()
         .map(|m| serde_json::json!({"role": "user", "content": m}))
