@@ -33,6 +33,7 @@ use super::accounts;
 use super::birth_dates;
 use super::documents::{self, Document};
 use super::named::Named;
+use super::named_values::JudgedTo;
 use super::phones;
 use crate::chunks;
 
@@ -53,9 +54,7 @@ const MAX_COLUMNS: usize = 64;
 pub(crate) struct Tables {
     /// Cells are judged once: a digit before this offset is in a cell
     /// already judged.
-    judged_to: usize,
-    /// Whether the text has a line break, once asked.
-    has_lines: Option<bool>,
+    judged: JudgedTo,
     /// The line of the cell asked last, when it may be a table's row.
     row: Option<(usize, usize)>,
     /// The line whose delimiters were counted last (start and end), and its
@@ -98,16 +97,9 @@ impl Tables {
     /// column's header names what the value is and the value has that
     /// shape: its span and its name.
     pub(crate) fn named_cell(&mut self, t: &[u8], digit: usize) -> Option<(usize, usize, Named)> {
-        if digit < self.judged_to {
-            return None;
-        }
-        // A table is two lines or more: a text with no line break (most
-        // prompts' messages) is passed at its first digit.
-        if !*self
-            .has_lines
-            .get_or_insert_with(|| memchr::memchr(b'\n', t).is_some())
-        {
-            self.judged_to = t.len();
+        // A table is two lines or more: a text with no line break is
+        // passed at its first digit.
+        if !self.judged.open(t, digit, b'\n') {
             return None;
         }
         let (left, right, delimiter) = match cell_around(t, digit) {
@@ -115,11 +107,11 @@ impl Tables {
             // The digits up to the next delimiter or line break see the same
             // bounds (or none) and are in no cell either.
             Err(next_bound) => {
-                self.judged_to = next_bound;
+                self.judged.to = next_bound;
                 return None;
             }
         };
-        self.judged_to = right;
+        self.judged.to = right;
         let (start, end) = trim(t, left, right);
         // What a column may name: a document's number, a date, a phone or
         // account number, or a credential of eight or more ASCII letters, digits and marks with
@@ -171,7 +163,7 @@ impl Tables {
         let Some((start, end)) = line_start(t, at).and_then(|s| Some((s, line_end(t, s)?))) else {
             // Too long a line for a row: passed at the next line break.
             let rest = t.get(at..).unwrap_or_default();
-            self.judged_to = at + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            self.judged.to = at + memchr::memchr(b'\n', rest).unwrap_or(rest.len());
             return None;
         };
         // The line above is often the one counted last, the line of the
@@ -190,7 +182,7 @@ impl Tables {
                 .any(|(&n, above)| n > 0 && n == above)
         });
         if !row {
-            self.judged_to = end;
+            self.judged.to = end;
             return None;
         }
         self.row = Some((start, end));

@@ -18,6 +18,7 @@
 
 use super::lead::{tag_before, Tag};
 use super::named::Named;
+use super::named_values::JudgedTo;
 
 /// The longest cell text read as a value, and as a column's name.
 const MAX_CELL: usize = 64;
@@ -33,11 +34,9 @@ const MAX_TAG: usize = 256;
 /// What the tags read so far say, while one scan goes through the text.
 #[derive(Default)]
 pub(crate) struct HtmlTables {
-    /// Whether the text has a `<`, once asked.
-    has_tags: Option<bool>,
     /// Cells are judged once: a digit before this offset is in a cell
     /// already judged, or in none.
-    judged_to: usize,
+    judged: JudgedTo,
     /// The tags before this offset have been read.
     read_to: usize,
     /// The table being read: its header's names, once its first row is
@@ -65,14 +64,7 @@ impl HtmlTables {
     /// table's first row names what the value is at the cell's place: its
     /// span and its name.
     pub(crate) fn named_cell(&mut self, t: &[u8], digit: usize) -> Option<(usize, usize, Named)> {
-        if digit < self.judged_to {
-            return None;
-        }
-        if !*self
-            .has_tags
-            .get_or_insert_with(|| memchr::memchr(b'<', t).is_some())
-        {
-            self.judged_to = t.len();
+        if !self.judged.open(t, digit, b'<') {
             return None;
         }
         // The tags around the digit: `<td ...>` before, `</td` after, each
@@ -84,10 +76,10 @@ impl HtmlTables {
         let Some(end) = memchr::memchr2(b'<', b'>', after).map(|e| digit + e) else {
             // No tag in reach after it: the text it is in is longer than a
             // cell, up to there.
-            self.judged_to = ceiling;
+            self.judged.to = ceiling;
             return None;
         };
-        self.judged_to = end;
+        self.judged.to = end;
         let before = t.get(floor..digit)?;
         let gt = floor + memchr::memrchr2(b'<', b'>', before)?;
         let cell_tag =

@@ -9,6 +9,36 @@ use super::category::{Category, Enabled};
 use super::scanner::Candidate;
 use super::{accounts, birth_dates, columns, credentials, documents, html_tables, inserts, phones};
 
+/// How far a table reader has judged one text: a digit before `to` is in a
+/// stretch judged already (a cell, a line, a text holding no table).
+#[derive(Default)]
+pub(crate) struct JudgedTo {
+    pub(crate) to: usize,
+    /// Whether the text was asked for the byte every table of the reader's
+    /// kind holds.
+    asked: bool,
+}
+
+impl JudgedTo {
+    /// Whether the digit at `digit` is still to be judged: past what was
+    /// judged, in a text that holds `needed` (a line break, a `<`). The text
+    /// is asked once, at its first digit; one without it is judged whole
+    /// there (most prompts' messages hold no table).
+    pub(crate) fn open(&mut self, t: &[u8], digit: usize, needed: u8) -> bool {
+        if digit < self.to {
+            return false;
+        }
+        if !self.asked {
+            self.asked = true;
+            if memchr::memchr(needed, t).is_none() {
+                self.to = t.len();
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// What the detectors of values named by their place keep while one text is
 /// scanned, and which of them are on.
 pub(crate) struct NamedValues {
