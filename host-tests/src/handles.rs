@@ -74,6 +74,13 @@ impl Worker {
         self.core().failed
     }
 
+    /// The fuel (wasm instructions, as wasmtime counts them) this worker's
+    /// callbacks have burnt since it started: a count of work that is the
+    /// same on every run and every machine, for tests of how cost grows.
+    pub fn fuel_burnt(&self) -> u64 {
+        self.core().fuel_burnt
+    }
+
     /// Every trap on this worker, oldest first.
     pub fn traps(&self) -> Vec<Trap> {
         self.core().traps.clone()

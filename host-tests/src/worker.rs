@@ -92,6 +92,9 @@ pub(crate) struct WorkerCore {
     pub(crate) calls: Vec<Call>,
     /// Which VM generation created each stream's context.
     pub(crate) stream_generation: HashMap<u32, u32>,
+    /// Fuel (wasm instructions, as wasmtime counts them) the callbacks have
+    /// burnt: a measure of work that, unlike time, is the same on every run.
+    pub(crate) fuel_burnt: u64,
 }
 
 fn new_state(
@@ -146,6 +149,7 @@ impl WorkerCore {
             traps: Vec::new(),
             calls: Vec::new(),
             stream_generation: HashMap::new(),
+            fuel_burnt: 0,
         }));
         {
             let mut guard = crate::host::lock(&core);
@@ -236,6 +240,7 @@ impl WorkerCore {
             Ok(()) => self.vm.call(name, args),
             Err(e) => Err(e),
         };
+        self.count_fuel(fuel);
         let st = self.vm.state_mut();
         st.flush_output();
         st.effective = None;
@@ -295,6 +300,7 @@ impl WorkerCore {
             Ok(()) => self.vm.call_raw(export, args),
             Err(e) => Err(e),
         };
+        self.count_fuel(fuel);
         self.vm.state_mut().flush_output();
         self.vm.state_mut().effective = None;
         match result {
@@ -310,6 +316,12 @@ impl WorkerCore {
                 Err(trap)
             }
         }
+    }
+
+    /// Adds what the callback just run burnt of the `given` fuel.
+    fn count_fuel(&mut self, given: u64) {
+        let left = self.vm.store.get_fuel().unwrap_or(given);
+        self.fuel_burnt = self.fuel_burnt.saturating_add(given.saturating_sub(left));
     }
 
     fn make_trap(&self, name: &str, ctx: u32, error: &wasmtime::Error) -> Trap {

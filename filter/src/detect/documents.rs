@@ -224,7 +224,10 @@ fn grouped(t: &[u8], digit: usize) -> Option<(usize, usize)> {
         return None;
     }
     let mut chars = end - digit;
-    while at(t, end) == b' ' {
+    // Groups past the longest number are some longer run's, which this is
+    // not: stop there, so that a text of digit groups costs each group a
+    // few bytes and not the rest of the text.
+    while at(t, end) == b' ' && chars <= MAX_LEN {
         let Some(next) = group(end + 1) else { break };
         chars += next - end - 1;
         end = next;

@@ -20,21 +20,9 @@ use customs_host::{split, Host, Worker};
 use serde_json::json;
 
 use super::{plugin, Args};
-
-pub(super) const ENGLISH: &str = include_str!("../../../corpus/estimator/en.txt");
-const CHINESE: &str = include_str!("../../../corpus/estimator/zh.txt");
-const MIXED: &str = include_str!("../../../corpus/estimator/mixed.txt");
-
-/// A handful of findings, spread through the prose of the request bodies.
-const FINDINGS: &[&str] = &[
-    "alice@example.com",
-    "13812345678",
-    "4111 1111 1111 1111",
-    "10.20.30.40",
-    "AKIAIOSFODNN7EXAMPLE",
-];
-
-pub(super) const KIB: usize = 1024;
+use customs_host::bench::texts::{
+    dense_findings, prose, prose_with_findings, sized, CHINESE, ENGLISH, KIB, MIXED,
+};
 
 /// The texts timed natively: name and a unit repeated to size.
 fn native_texts() -> Vec<(&'static str, String)> {
@@ -47,52 +35,6 @@ fn native_texts() -> Vec<(&'static str, String)> {
         ("all `@`", "@".to_string()),
         ("dense findings", dense_findings()),
     ]
-}
-
-/// The prose of a sample file without its `%%` separators.
-pub(super) fn prose(file: &str) -> String {
-    file.lines()
-        .filter(|l| l.trim() != "%%")
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub(super) fn dense_findings() -> String {
-    format!(
-        "{} 客户电话13912345678，邮箱wang.wei@example.cn。 ",
-        FINDINGS.join(" and ")
-    )
-}
-
-/// `unit` repeated to exactly `size` bytes or just under (on a character boundary).
-pub(super) fn sized(unit: &str, size: usize) -> String {
-    let mut s = unit.repeat(size / unit.len().max(1) + 1);
-    let mut cut = size.min(s.len());
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    s.truncate(cut);
-    s
-}
-
-/// Prose of about `size` bytes with the findings spread through it.
-pub(super) fn prose_with_findings(unit: &str, size: usize) -> String {
-    let findings: usize = FINDINGS.iter().map(|f| f.len() + 2).sum();
-    let text = sized(unit, size.saturating_sub(findings));
-    let pieces = FINDINGS.len() + 1;
-    let mut out = String::with_capacity(size);
-    let mut at = 0;
-    for (i, f) in FINDINGS.iter().enumerate() {
-        let mut next = text.len() * (i + 1) / pieces;
-        while !text.is_char_boundary(next) {
-            next += 1;
-        }
-        out.push_str(&text[at..next]);
-        out.push_str(&format!(" {f} "));
-        at = next;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 /// Runs `f` until `budget` has passed (at least 3 times); the mean time per run.

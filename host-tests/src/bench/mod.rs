@@ -1,6 +1,14 @@
-//! The exchange the Envoy load benchmark (`envoy/bench/`) sends: its request
-//! head and the far side's fixed answer, for the examples that profile the
-//! same exchange outside Envoy (`profile_exchange`, `count_allocations`).
+//! What the benchmarks send. [`texts`]: the prose and findings the detection
+//! benchmark (`customs bench-detect`) fills its requests with. [`hostile`]:
+//! the bodies built to make the filter work hardest, which `customs
+//! bench-detect --only hostile` times and the `linear_cost` test weighs in
+//! fuel. And here, the exchange the Envoy load benchmark (`envoy/bench/`)
+//! sends, its request head and the far side's fixed answer, for the examples
+//! that profile the same exchange outside Envoy (`profile_exchange`,
+//! `count_allocations`).
+
+pub mod hostile;
+pub mod texts;
 
 /// The far side's fixed answer (`envoy/bench/far.yaml`).
 pub const ANSWER: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted. I will follow up by e-mail."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":9,"total_tokens":521,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
