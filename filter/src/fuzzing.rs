@@ -117,6 +117,7 @@ fn redactor<'a>(scanner: &'a Scanner, rules: &'a RedactRules) -> Redactor<'a> {
         tenant: "fuzz",
         max_depth: DEPTH,
         answer_side: false,
+        restored: None,
     }
 }
 

@@ -14,8 +14,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use customs_host::bench::hostile::bodies;
+use customs_host::bench::texts::sized;
 use customs_host::bench::texts::KIB;
-use customs_host::{split, wasm_path, Host, Plugin, Worker};
+use customs_host::{split, wasm_path, Host, Plugin, Response, Worker};
 use serde_json::json;
 
 const SMALL: usize = 32 * KIB;
@@ -103,4 +104,131 @@ fn fuel_counts_the_work_a_body_asks_for() {
     let one = fuel_of(&worker, &chat(&"hello world ".repeat(1000))).unwrap();
     let two = fuel_of(&worker, &chat(&"hello world ".repeat(2000))).unwrap();
     assert!(two > one + one / 2, "{one} then {two}");
+}
+
+/// An answer's chunks, of about `size` bytes, echoing `placeholder`.
+type Answer = fn(placeholder: &str, size: usize) -> Vec<Vec<u8>>;
+
+/// A JSON chat completion whose text echoes the placeholder and holds a new
+/// phone number every 40 bytes.
+fn json_answer(placeholder: &str, size: usize) -> Vec<Vec<u8>> {
+    let text = sized(&format!("mail {placeholder}, or 13912345678. "), size);
+    let answer = json!({"id": "x", "object": "chat.completion", "model": "gpt-4o",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20}});
+    vec![answer.to_string().into_bytes()]
+}
+
+/// One streamed chat event whose delta is `content`.
+fn event(content: &str) -> String {
+    let data = json!({"id": "x", "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": content}}]});
+    format!("data: {data}\n\n")
+}
+
+/// A stream of about `size` bytes: `events` repeated, then `[DONE]`, cut into
+/// 16 KiB chunks as the network delivers them.
+fn stream_of(events: &str, size: usize) -> Vec<Vec<u8>> {
+    let stream = format!("{}data: [DONE]\n\n", sized(events, size));
+    stream
+        .into_bytes()
+        .chunks(16 * KIB)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// Events that each echo the placeholder and hold a new phone number.
+fn echoing_stream(placeholder: &str, size: usize) -> Vec<Vec<u8>> {
+    stream_of(
+        &event(&format!("mail {placeholder} or 13912345678. ")),
+        size,
+    )
+}
+
+/// Tiny events of one letter each, after two that split the placeholder.
+fn tiny_events(placeholder: &str, size: usize) -> Vec<Vec<u8>> {
+    let (head, tail) = placeholder.split_at(placeholder.len() / 2);
+    let split = format!("{}{}", event(head), event(tail));
+    let mut chunks = stream_of(&event("a"), size);
+    chunks.insert(0, split.into_bytes());
+    chunks
+}
+
+/// Answers, with every value pseudonymised in the request and the answers
+/// scanned: the same per-byte bound for a JSON answer and a stream that echo
+/// the placeholder and hold a new value every few bytes, and a stream of
+/// tiny events.
+#[test]
+fn fuel_per_byte_stays_flat_on_answers_that_restore_and_scan() {
+    let host = Host::new();
+    host.echo_logs(false);
+    let policy = json!({"redact": {"actions": {"*": "pseudonymize"}, "scan_responses": true}});
+    let worker = host
+        .plugin(Plugin::from_file(wasm_path()).unwrap().config(policy))
+        .start_vm()
+        .unwrap();
+    let request = json!({"model": "gpt-4o", "stream": true, "messages": [
+        {"role": "user", "content": "write to alice@example.com or call 13812345678"}
+    ]})
+    .to_string();
+    // The fuel per byte of one answer made by `make` (the request before it
+    // not counted); the e-mail address must come back to the client.
+    let fuel_per_byte = |make: Answer, size: usize| {
+        let mut stream = worker.stream();
+        let headers = [
+            (":method", "POST"),
+            (":path", "/v1/chat/completions"),
+            ("content-type", "application/json"),
+        ];
+        stream.send_request(&headers, request.as_bytes(), 1);
+        let sent = stream.upstream().expect("the request crossed").body;
+        let sent = String::from_utf8_lossy(&sent);
+        let placeholder = sent
+            .find("[EMAIL")
+            .and_then(|at| sent.get(at..))
+            .and_then(|rest| rest.get(..=rest.find(']')?))
+            .expect("a placeholder crossed");
+        let chunks = make(placeholder, size);
+        let bytes: usize = chunks.iter().map(Vec::len).sum();
+        let slices: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let content_type = if chunks.len() > 1 {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        let before = worker.fuel_burnt();
+        stream.respond_chunks(
+            &Response::new(200).header("content-type", content_type),
+            &slices,
+        );
+        let client = stream.client();
+        assert_eq!(client.status(), 200);
+        let body = String::from_utf8_lossy(&client.body);
+        assert!(
+            body.contains("alice@example.com"),
+            "{placeholder} was not put back"
+        );
+        assert!(
+            !body.contains("13912345678"),
+            "the answer's phone number was not redacted"
+        );
+        stream.finish();
+        (worker.fuel_burnt() - before) as f64 / bytes as f64
+    };
+    let answers: [(&str, Answer); 3] = [
+        ("a JSON answer", json_answer),
+        ("a stream, the placeholder in every event", echoing_stream),
+        ("a stream of tiny events", tiny_events),
+    ];
+    let mut report = Vec::new();
+    for (name, make) in answers {
+        let (small, large) = (fuel_per_byte(make, SMALL), fuel_per_byte(make, LARGE));
+        let growth = large / small;
+        report.push(format!(
+            "{name}: {small:.0} → {large:.0} fuel a byte ({growth:.2})"
+        ));
+        assert!(growth <= MAX_GROWTH, "{}", report.join("\n"));
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(!worker.is_failed(), "{:?}", worker.traps());
 }

@@ -295,8 +295,12 @@ impl Engine {
         changed
     }
 
+    /// Scans an answer after its pseudonyms were put back: the values they
+    /// put back are the client's own and stay; anything else found is the
+    /// provider's and is redacted.
     fn scan_answer(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
-        let redactor = self.redactor(&exchange.tenant, true);
+        let mut redactor = self.redactor(&exchange.tenant, true);
+        redactor.restored = exchange.restorer.as_deref();
         let mut found = RequestRedaction::default();
         redactor.redact_leaves(doc, &mut found);
         for (category, n) in found.counts {

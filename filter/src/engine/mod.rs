@@ -23,6 +23,7 @@ use crate::redact::fields::FieldPath;
 use crate::redact::restore::Restorer;
 use crate::tags;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// The request line and headers, as the client sent them.
 #[derive(Debug, Clone, Default)]
@@ -125,7 +126,8 @@ pub struct Exchange {
     /// The highest data class found.
     pub class: &'static str,
     /// Puts pseudonyms back into the answer; `None` when there are none.
-    pub restorer: Option<Restorer>,
+    /// Shared, not copied, by each event of a streamed answer.
+    pub restorer: Option<Rc<Restorer>>,
     pub tokens_estimated: u64,
     pub tokens_reserved: u64,
     /// Bulk-extraction signals raised.

@@ -12,6 +12,7 @@ use crate::redact::apply::{Redactor, RequestRedaction};
 use crate::redact::restore::Restorer;
 use crate::redact::walk;
 use crate::{redact, tags};
+use std::rc::Rc;
 
 impl Engine {
     /// The whole body arrived: the verdict on it. `store` holds the budgets
@@ -145,7 +146,7 @@ impl Engine {
             exchange.decision = "redacted";
         }
         if !found.pseudonyms.is_empty() {
-            exchange.restorer = Some(Restorer::new(&found.pseudonyms));
+            exchange.restorer = Some(Rc::new(Restorer::new(&found.pseudonyms)));
         }
         let new_body = changed.then(|| doc.to_bytes_like(body));
         let mut edits = head_edits.removals;
@@ -280,6 +281,7 @@ impl Engine {
             tenant,
             max_depth: self.max_depth(),
             answer_side,
+            restored: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! the tree is re-serialised, never patched as raw bytes.
 
 use super::literals::{Literals, Match};
+use super::restore::Restorer;
 use super::rules::{Action, RedactRules};
 use super::walk::{self, Slot};
 use crate::api::Shape;
@@ -78,6 +79,9 @@ pub struct Redactor<'a> {
     pub max_depth: usize,
     /// In answers, `block` and `pseudonymize` act as `redact`.
     pub answer_side: bool,
+    /// In answers, the request's pseudonyms: the values they put back are
+    /// the client's own and are left as they are, not redacted again.
+    pub restored: Option<&'a Restorer>,
 }
 
 impl Redactor<'_> {
@@ -264,6 +268,9 @@ impl Redactor<'_> {
             else {
                 continue;
             };
+            if self.restored.is_some_and(|r| r.puts_back(value)) {
+                continue;
+            }
             let category = f.category.name();
             state.count(category);
             let mut action = self.rules.action(self.tenant, category);

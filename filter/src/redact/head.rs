@@ -176,6 +176,7 @@ mod tests {
             tenant: "t",
             max_depth: 64,
             answer_side: false,
+            restored: None,
         };
         let mut state = RequestRedaction::default();
         let out = f(&redactor, &mut state);

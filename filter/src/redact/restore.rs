@@ -4,6 +4,8 @@
 //! (`[EMA` then `IL_1]`). The restorer passes text on as it comes and holds back
 //! only a tail that could still become a placeholder, so the stream stays a stream.
 
+use std::collections::HashSet;
+
 use super::literals::Literals;
 
 /// The placeholder table of one request.
@@ -11,6 +13,8 @@ use super::literals::Literals;
 pub struct Restorer {
     finder: Option<Literals>,
     originals: Vec<String>,
+    /// The originals again, to tell at once whether a value is one.
+    original_set: HashSet<String>,
     placeholders: Vec<String>,
     longest: usize,
 }
@@ -19,12 +23,14 @@ impl Restorer {
     /// From (placeholder, original) pairs. An empty table restores nothing.
     pub fn new(pseudonyms: &[(String, String)]) -> Restorer {
         let placeholders: Vec<String> = pseudonyms.iter().map(|(p, _)| p.clone()).collect();
-        let originals = pseudonyms.iter().map(|(_, o)| o.clone()).collect();
+        let originals: Vec<String> = pseudonyms.iter().map(|(_, o)| o.clone()).collect();
+        let original_set = originals.iter().cloned().collect();
         let finder = Literals::new(&placeholders);
         let longest = placeholders.iter().map(String::len).max().unwrap_or(0);
         Restorer {
             finder,
             originals,
+            original_set,
             placeholders,
             longest,
         }
@@ -32,6 +38,12 @@ impl Restorer {
 
     pub fn is_empty(&self) -> bool {
         self.finder.is_none()
+    }
+
+    /// Whether `value` is one of the values this table puts back: the
+    /// client's own, which an answer scanned after restoring may hold.
+    pub fn puts_back(&self, value: &str) -> bool {
+        self.original_set.contains(value)
     }
 
     /// Every placeholder in `text` replaced; `None` when there is none.

@@ -25,6 +25,7 @@ fn redactor<'a>(scanner: &'a Scanner, rules: &'a RedactRules) -> Redactor<'a> {
         tenant: "t",
         max_depth: 64,
         answer_side: false,
+        restored: None,
     }
 }
 
