@@ -109,10 +109,15 @@ fn numeral_pairs(now: Shapes, next: Shapes) -> u32 {
 /// The ASCII characters that join a number's groups.
 pub(super) const JOINTS: ByteSet = ByteSet::new(b" -.()");
 
-/// Where the next two numeral-shaped characters start, from `from` on. Each
-/// chunk's byte tests are made once and kept for the chunk before it, which
+/// Where the next two numerals of a number start, from `from` on: two in a
+/// row, or with one or two joints between (`九.一二`, `壹 (柒`). Sixteen bytes
+/// at a time, each byte tested against the sets of its place in a numeral;
+/// each chunk's tests are made once and kept for the chunk before it, which
 /// needs the first seven bytes of the next to judge its last starts (a pair
 /// with joints is up to eight bytes long); bytes past the end read as zero.
+/// The few places that pass (about one in a hundred bytes of Chinese prose:
+/// `购买`, `十二` have numerals' bytes) are decoded there, so that the search
+/// stops only at real numerals and its caller is not sent to each look-alike.
 pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     // The shapes of the chunk at `at`, when the chunk before worked them out.
@@ -137,14 +142,39 @@ pub(super) fn next_numeral_pair(bytes: &[u8], from: usize) -> Option<usize> {
         } else {
             Shapes::default()
         };
-        let mask = numeral_pairs(now, after);
-        if mask != 0 {
+        let mut mask = numeral_pairs(now, after);
+        while mask != 0 {
             let found = at + mask.trailing_zeros() as usize;
-            return (found < bytes.len()).then_some(found);
+            if found >= bytes.len() {
+                return None;
+            }
+            if is_pair(bytes, found) {
+                return Some(found);
+            }
+            mask &= mask - 1;
         }
         (at, known) = (next, Some(after));
     }
     None
+}
+
+/// Whether two numerals of a number start at `p`: a numeral, then another
+/// right after it or after one or two joints.
+fn is_pair(bytes: &[u8], p: usize) -> bool {
+    let joint = |i: usize| bytes.get(i).is_some_and(|&b| JOINTS.has(b));
+    numeral_at(bytes, p)
+        && (numeral_at(bytes, p + 3)
+            || joint(p + 3) && numeral_at(bytes, p + 4)
+            || joint(p + 3) && joint(p + 4) && numeral_at(bytes, p + 5))
+}
+
+/// Whether a numeral (three bytes of UTF-8, as every one is) starts at `i`.
+fn numeral_at(bytes: &[u8], i: usize) -> bool {
+    bytes
+        .get(i..i + 3)
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(|c| c.chars().next())
+        .is_some_and(|c| chinese_numeral(c).is_some())
 }
 
 /// How many numerals stand in a row from byte `at` of `text`, and where they end.
@@ -166,28 +196,26 @@ mod tests {
                 for pad in 0..20 {
                     let text = format!("{}{a}{b}", "中".repeat(pad / 3) + &"x".repeat(pad % 3));
                     let at = text.len() - 6;
-                    // The search may stop earlier (`中` has a numeral's bytes),
-                    // never later.
-                    let bytes = text.as_bytes();
-                    let stops: Vec<usize> =
-                        std::iter::successors(next_numeral_pair(bytes, 0), |&i| {
-                            next_numeral_pair(bytes, i + 1)
-                        })
-                        .collect();
-                    assert!(stops.contains(&at), "{text} {stops:?}");
+                    // `中` has a numeral's bytes, and is passed over.
+                    assert_eq!(next_numeral_pair(text.as_bytes(), 0), Some(at), "{text}");
                 }
             }
         }
     }
 
-    /// The search's definition, a byte at a time: bytes past the end are zero.
-    fn pair_at(bytes: &[u8], p: usize) -> bool {
-        let b = |k: usize| bytes.get(p + k).copied().unwrap_or(0);
-        let one = |k: usize| {
-            NUMERAL_LEADS.has(b(k)) && NUMERAL_MIDS.has(b(k + 1)) && NUMERAL_LASTS.has(b(k + 2))
+    /// The search's definition, a character at a time.
+    fn pair_at(text: &str, p: usize) -> bool {
+        let numeral = |k: usize| {
+            text.get(p + k..)
+                .and_then(|rest| rest.chars().next())
+                .is_some_and(|c| chinese_numeral(c).is_some())
         };
-        let joint = |k: usize| JOINTS.has(b(k));
-        one(0) && (one(3) || joint(3) && one(4) || joint(3) && joint(4) && one(5))
+        let joint = |k: usize| {
+            text.as_bytes()
+                .get(p + k)
+                .is_some_and(|&b| b" -.()".contains(&b))
+        };
+        numeral(0) && (numeral(3) || joint(3) && numeral(4) || joint(3) && joint(4) && numeral(5))
     }
 
     #[test]
@@ -200,7 +228,7 @@ mod tests {
     }
 
     #[test]
-    fn the_search_stops_where_the_byte_definition_does() {
+    fn the_search_stops_where_the_definition_does() {
         // Random texts of numerals, a look-alike, joints and ASCII, across
         // chunk edges, from every start.
         let pieces = [
@@ -229,7 +257,7 @@ mod tests {
             }
             let bytes = text.as_bytes();
             for from in 0..=bytes.len() + 1 {
-                let expected = (from..bytes.len()).find(|&p| pair_at(bytes, p));
+                let expected = (from..bytes.len()).find(|&p| pair_at(&text, p));
                 assert_eq!(next_numeral_pair(bytes, from), expected, "{text:?} {from}");
             }
         }
@@ -237,30 +265,28 @@ mod tests {
 
     #[test]
     fn chinese_prose_seldom_looks_like_numerals() {
-        // Every pair of the commonest characters (and the numerals beside them)
-        // that the byte sets let through: each costs a decode, nothing more.
+        // Every pair of the commonest characters (and the numerals beside
+        // them): the byte sets let a few look-alikes through, which their
+        // decode stops; the search stops at real numerals only.
         let common = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指思非流每青管夫连远资队跟带花快条院变联言权往展该领深近";
         let chars: Vec<char> = common.chars().collect();
         let mut passed = 0;
         for a in &chars {
             for b in &chars {
                 let pair = format!("{a}{b}");
-                if next_numeral_pair(pair.as_bytes(), 0).is_some() {
-                    passed += 1;
-                    let both = chinese_numeral(*a).is_some() && chinese_numeral(*b).is_some();
-                    assert!(both || passed < 2_000, "{pair}");
-                }
+                let both = chinese_numeral(*a).is_some() && chinese_numeral(*b).is_some();
+                assert_eq!(
+                    next_numeral_pair(pair.as_bytes(), 0).is_some(),
+                    both,
+                    "{pair}"
+                );
+                passed += usize::from(both);
             }
         }
         let numerals = chars
             .iter()
             .filter(|c| chinese_numeral(**c).is_some())
             .count();
-        // Every numeral pair passes; others seldom (under one in fifty).
-        assert!(passed >= numerals * numerals, "{passed}");
-        assert!(
-            passed - numerals * numerals < chars.len() * chars.len() / 50,
-            "{passed}"
-        );
+        assert_eq!(passed, numerals * numerals);
     }
 }
