@@ -208,10 +208,13 @@ fn number_end(t: &[u8], start: usize) -> Option<usize> {
         n += 1;
     }
     let packed = packed.get(..n)?;
-    // A card, a resident ID, a date: another detector's, by their checks.
+    // A card, a resident ID, a date written as one: another detector's, by
+    // their checks. Eight bare digits after an account's name are its
+    // number, whether or not they would read as a date (`acct 19610516`).
     let card = checks::payment_card(packed);
     let resident = n == 18 && checks::resident_id(packed);
-    if card || resident || birth_dates::is_date(value) {
+    let dated = n < value.len() && birth_dates::is_date(value);
+    if card || resident || dated {
         return None;
     }
     Some(i)
@@ -280,6 +283,12 @@ mod tests {
             ("계좌번호 110-123-456789", "110-123-456789"),
             ("<AccountNumber>12345678</AccountNumber>", "12345678"),
             ("\"acctNo\": \"12345678\"", "12345678"),
+            // Eight digits that would read as a date are the number still.
+            ("acct # 19610516, please confirm", "19610516"),
+            (
+                "收款信息是 acct # １９６１０５１６ ，请确认",
+                "１９６１０５１６",
+            ),
         ];
         for (text, span) in cases {
             expect_only(text, "bank_account", span);

@@ -68,6 +68,7 @@ mod named;
 mod named_values;
 mod national_ids;
 mod normalize;
+mod north_american;
 mod numbers;
 mod numerals;
 mod phones;

@@ -7,7 +7,10 @@
 use super::bytes::{at, is, DIGIT};
 use super::category::{Category, Enabled};
 use super::scanner::Candidate;
-use super::{accounts, birth_dates, columns, credentials, documents, html_tables, inserts, phones};
+use super::{
+    accounts, birth_dates, columns, credentials, documents, html_tables, inserts, north_american,
+    phones,
+};
 
 /// How far a table reader has judged one text: a digit before `to` is in a
 /// stretch judged already (a cell, a line, a text holding no table).
@@ -75,7 +78,8 @@ impl NamedValues {
     /// 3f9a...` (a credential stated in a sentence, found from its first
     /// digit); `passport no. E12345678`, `HKID A1234563` (a number after a
     /// document's name); `DOB: 1990-03-12`, `出生日期：1990年3月12日`; `Tel.
-    /// 020 7946 0958`, `account no. 12345678`; `| Li Wei | E12345678 |
+    /// 020 7946 0958`, `account no. 12345678`; `415-555-2671` (a North
+    /// American number, named or not); `| Li Wei | E12345678 |
     /// 1990-03-12 |` (a value in a table, named by its column's header rows
     /// above, or in an SQL `INSERT`'s row, named by its column list, or in
     /// an HTML table's cell, named by its first row). Kept out of the
@@ -108,7 +112,9 @@ impl NamedValues {
         }
         if long_or_grouped(t, i) {
             if on.has(&Category::Phone) {
-                if let Some((start, end)) = phones::named_phone(t, i) {
+                if let Some((start, end)) =
+                    phones::named_phone(t, i).or_else(|| north_american::north_american(t, i))
+                {
                     return Some((start, end, Category::Phone));
                 }
             }

@@ -2,9 +2,10 @@
 //! written before them.
 //!
 //! A number with its `+` country code is one anywhere (`numbers`), as is a
-//! PRC mobile by its shape. A national number has neither: `(415) 555-2671`,
-//! `020 7946 0958`, `010-62345678`, `030 12345678` are as much an order's,
-//! an invoice's or a ticket's number as a person's line. After `phone`,
+//! PRC mobile by its shape and a North American number written in its own
+//! (`north_american`). Another national number has neither: `020 7946
+//! 0958`, `010-62345678`, `030 12345678` are as much an order's, an
+//! invoice's or a ticket's number as a person's line. After `phone`,
 //! `Tel.`, `mobile`, `fax`, `call me at`, `电话`, `手机号`, `電話番号` or
 //! `전화번호` (perhaps then a few filler words and marks: `number`, `is`,
 //! `号码`, `是`) it is the person's. So the scanner asks here at the first
@@ -295,9 +296,11 @@ mod tests {
     #[test]
     fn numbers_no_phone_names_stay() {
         expect_none(&[
-            // No name, or another name, before them.
-            "order 415-555-2671 shipped",
-            "ticket (415) 555-2671",
+            // No name, or another name, before them (a North American
+            // number in its own shape is taken anywhere: `north_american`).
+            "order 0755-8888-8888 shipped",
+            "ticket (010) 6234 5678",
+            "order 415 555 2671 shipped",
             "the phone model 1234567 is sold out",
             "hotel 020 7946 0958",
             "订单号 010-62345678",

@@ -531,7 +531,13 @@ pub fn make(kind: &str, rng: &mut Rng) -> Value {
             let date = format!("{year}-{month:02}-{day:02}");
             match rng.below(6) {
                 0 => neg(format!("Call 0800 {} {} for support", rng.digits(3), rng.digits(4))),
-                1 => neg(format!("({}) {}-{}", rng.range(201, 989), rng.range(200, 999), rng.digits(4))),
+                // A toll-free line is a business's, in its North American shape.
+                1 => neg(format!(
+                    "Call ({}) {}-{} for support",
+                    rng.pick(&["800", "833", "844", "855", "866", "877", "888"]),
+                    rng.range(200, 999),
+                    rng.digits(4)
+                )),
                 2 => neg(format!("\n| Ticket | Opened |\n|---|---|\n| {number} | {date} |\n")),
                 3 => neg(format!("\nINSERT INTO tickets (ref, opened) VALUES ('{number}', '{date}');\n")),
                 4 => neg(format!("phone model {}", rng.digits(7))),

@@ -157,9 +157,10 @@ const MOBILE_PREFIXES: &[&str] = &[
 ];
 
 fn phone(rng: &mut Rng) -> Value {
-    match rng.below(4) {
+    match rng.below(5) {
         0 => return international_phone(rng),
         1 => return national_phone(rng),
+        2 => return north_american_phone(rng),
         _ => {}
     }
     let number = format!("{}{}", rng.pick(MOBILE_PREFIXES), rng.digits(8));
@@ -225,6 +226,29 @@ fn national_phone(rng: &mut Rng) -> Value {
     ]));
     v.column = Some(*rng.pick(&["Phone", "phone_number", "Tel.", "联系电话"]));
     v
+}
+
+/// A North American number in its own shape, with no name before it (a
+/// customer note's `John Smith, 415-555-2671, called`): an area code and an
+/// exchange starting 2 to 9, neither toll-free nor a service code nor the
+/// 555 exchange's fiction range.
+fn north_american_phone(rng: &mut Rng) -> Value {
+    let area = loop {
+        let area = format!("{}{}", rng.range(2, 9), rng.digits(2));
+        let toll_free = ["800", "833", "844", "855", "866", "877", "888"].contains(&area.as_str());
+        if !area.ends_with("11") && !toll_free {
+            break area;
+        }
+    };
+    let exchange = format!("{}{}", rng.range(2, 9), rng.digits(2));
+    let line = format!("{}{}", rng.range(2, 9), rng.digits(3));
+    let plain = format!("{area}-{exchange}-{line}");
+    let separated = match rng.below(3) {
+        0 => format!("({area}) {exchange}-{line}"),
+        1 => format!("{area}.{exchange}.{line}"),
+        _ => format!("1-{area}-{exchange}-{line}"),
+    };
+    Value::new(plain, format!("{area}{exchange}{line}")).separated(separated)
 }
 
 /// A foreign number with its country code, as each country groups it.
