@@ -14,9 +14,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use customs_host::bench::hostile::bodies;
+use customs_host::bench::send_chat;
 use customs_host::bench::texts::sized;
 use customs_host::bench::texts::KIB;
-use customs_host::{split, wasm_path, Host, Plugin, Response, Worker};
+use customs_host::{wasm_path, Host, Plugin, Response, Worker};
 use serde_json::json;
 
 const SMALL: usize = 32 * KIB;
@@ -34,26 +35,11 @@ fn worker() -> Worker {
         .unwrap()
 }
 
-/// The fuel one request of `body` burns, sent in 16 KiB chunks as Envoy
+/// The fuel one chat request of `body` burns, sent in 16 KiB chunks as Envoy
 /// delivers them; None when it did not cross.
 fn fuel_of(worker: &Worker, body: &[u8]) -> Option<u64> {
     let before = worker.fuel_burnt();
-    let length = body.len().to_string();
-    let headers = [
-        (":method", "POST"),
-        (":path", "/v1/chat/completions"),
-        ("content-type", "application/json"),
-        ("content-length", length.as_str()),
-    ];
-    let mut stream = worker.stream();
-    let parts = body.len().div_ceil(16 * KIB).max(1);
-    stream.request_headers(&headers, false);
-    for (i, chunk) in split(body, parts).iter().enumerate() {
-        stream.request_body(chunk, i + 1 == parts);
-    }
-    let crossed = stream.crossed();
-    stream.finish();
-    crossed.then(|| worker.fuel_burnt() - before)
+    send_chat(worker, body).then(|| worker.fuel_burnt() - before)
 }
 
 #[test]

@@ -10,6 +10,9 @@
 pub mod hostile;
 pub mod texts;
 
+use crate::{split, Worker};
+use texts::KIB;
+
 /// The far side's fixed answer (`envoy/bench/far.yaml`).
 pub const ANSWER: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Noted. I will follow up by e-mail."},"finish_reason":"stop"}],"usage":{"prompt_tokens":512,"completion_tokens":9,"total_tokens":521,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
 
@@ -27,4 +30,25 @@ pub fn request_headers(content_length: &str) -> [(&'static str, &str); 9] {
         ("x-forwarded-proto", "http"),
         ("x-request-id", "5f1c3c47-8d0e-4a39-9f59-6c4a8f0d2b11"),
     ]
+}
+
+/// Sends one chat completion request through `worker` in 16 KiB chunks, as Envoy delivers
+/// them, and ends the stream; whether it crossed.
+pub fn send_chat(worker: &Worker, body: &[u8]) -> bool {
+    let length = body.len().to_string();
+    let headers = [
+        (":method", "POST"),
+        (":path", "/v1/chat/completions"),
+        ("content-type", "application/json"),
+        ("content-length", length.as_str()),
+    ];
+    let mut stream = worker.stream();
+    let parts = body.len().div_ceil(16 * KIB).max(1);
+    stream.request_headers(&headers, false);
+    for (i, chunk) in split(body, parts).iter().enumerate() {
+        stream.request_body(chunk, i + 1 == parts);
+    }
+    let crossed = stream.crossed();
+    stream.finish();
+    crossed
 }

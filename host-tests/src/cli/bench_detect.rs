@@ -16,13 +16,14 @@ use anyhow::{bail, Context as _};
 use customs_filter::detect::{Scanner, ScannerConfig, BUILTIN_CATEGORIES};
 use customs_filter::engine::{Ctx, Engine, HeadStep, RequestHead};
 use customs_filter::limits::store::MemoryStore;
-use customs_host::{split, Host, Worker};
-use serde_json::json;
-
-use super::{plugin, Args};
+use customs_host::bench::send_chat;
 use customs_host::bench::texts::{
     dense_findings, prose, prose_with_findings, sized, CHINESE, ENGLISH, KIB, MIXED,
 };
+use customs_host::{Host, Worker};
+use serde_json::json;
+
+use super::{plugin, Args};
 
 /// The texts timed natively: name and a unit repeated to size.
 fn native_texts() -> Vec<(&'static str, String)> {
@@ -245,27 +246,6 @@ fn chat_body(text: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Sends one request through the worker in 16 KiB chunks, as Envoy delivers
-/// them, and ends the stream; whether it crossed.
-pub(super) fn send(worker: &Worker, body: &[u8]) -> bool {
-    let length = body.len().to_string();
-    let headers = [
-        (":method", "POST"),
-        (":path", "/v1/chat/completions"),
-        ("content-type", "application/json"),
-        ("content-length", length.as_str()),
-    ];
-    let mut stream = worker.stream();
-    let parts = body.len().div_ceil(16 * KIB).max(1);
-    stream.request_headers(&headers, false);
-    for (i, chunk) in split(body, parts).iter().enumerate() {
-        stream.request_body(chunk, i + 1 == parts);
-    }
-    let crossed = stream.crossed();
-    stream.finish();
-    crossed
-}
-
 /// Whole requests through the filter's `.wasm` under the harness, with the
 /// default policy and, to show what detection itself costs, with every
 /// detector switched off.
@@ -324,11 +304,11 @@ fn in_wasm(
         let mut per_kib = Vec::new();
         for &size in sizes {
             let body = body_of_size(make, size);
-            if !send(worker, &body) {
+            if !send_chat(worker, &body) {
                 bail!("the {name} request of {size} bytes did not cross");
             }
             let per_run = best_time(budget, || {
-                black_box(send(worker, &body));
+                black_box(send_chat(worker, &body));
             });
             per_kib.push(per_run.as_secs_f64() * 1e6 / (body.len() as f64 / KIB as f64));
             cells.push(format!(

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use customs_host::bench::hostile::bodies;
+use customs_host::bench::send_chat;
 use customs_host::bench::texts::KIB;
 use customs_host::Host;
 use serde_json::json;
 
-use super::bench_detect::{format_duration, send, time};
+use super::bench_detect::{format_duration, time};
 use super::plugin;
 
 /// The sizes timed: 1 KiB, 32 KiB and 1 MiB.
@@ -44,11 +45,11 @@ pub fn run(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
         let mut cells = Vec::new();
         for size in SIZES {
             let body = make(size.saturating_sub(60)).to_string().into_bytes();
-            if !send(&worker, &body) {
+            if !send_chat(&worker, &body) {
                 bail!("the {name} request of {} bytes did not cross", body.len());
             }
             let per_run = time(budget, || {
-                black_box(send(&worker, &body));
+                black_box(send_chat(&worker, &body));
             });
             let us_per_kib = per_run.as_secs_f64() * 1e6 / (body.len() as f64 / KIB as f64);
             per_kib.push(us_per_kib);
