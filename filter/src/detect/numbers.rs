@@ -335,7 +335,24 @@ pub(crate) fn international_phone(t: &[u8], plus: usize) -> Option<usize> {
         }
         pos = next;
     }
-    (digits >= 8 && !is(t, end, ALNUM)).then_some(end)
+    (digits >= 8 && !is(t, end, ALNUM) && (at(t, plus + 1) != b'1' || north_american(t, plus, end)))
+        .then_some(end)
+}
+
+/// Whether the number `+1...` at `plus..end` is North American, as every
+/// number of country code 1 is: ten digits after the 1, its area code and
+/// exchange each starting 2 to 9. A `+` before other digits is often no
+/// phone's: a sign (`offset: +1065353216`), or a space in a URL's query.
+fn north_american(t: &[u8], plus: usize, end: usize) -> bool {
+    let number = t.get(plus + 1..end).unwrap_or_default();
+    let mut digits = number.iter().filter(|b| b.is_ascii_digit());
+    // The 1, then the area code's and the exchange's first digits.
+    let plan = |d: Option<&u8>| d.is_some_and(|d| (b'2'..=b'9').contains(d));
+    let shaped = digits.next() == Some(&b'1')
+        && plan(digits.next())
+        && digits.nth(1).is_some()
+        && plan(digits.next());
+    shaped && number.iter().filter(|b| b.is_ascii_digit()).count() == 11
 }
 
 #[cfg(test)]
@@ -424,6 +441,12 @@ mod tests {
             "UTC+08:00",
             "a+12345678",
             "+0 123 456 789",
+            // Country code 1 takes ten digits, area code and exchange from 2.
+            "offset: +1065353216",
+            "value=+1065353216",
+            "+1 415 555 01",
+            "+1 (155) 555-0132",
+            "+1 415 155 0132",
             "138-1234-5678-9",
             "8613812345678",
             // Tails of longer grouped numbers.
