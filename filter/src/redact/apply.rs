@@ -98,31 +98,36 @@ impl Redactor<'_> {
     /// A value found in one place can stand elsewhere where no detector fires (a
     /// bare SSN without its keyword, the rest of an address another finding
     /// overlapped): once detected, every verbatim occurrence of it in the
-    /// request's texts is replaced the same way. One Aho-Corasick pass over each
-    /// text, so this stays linear. A short value inside a longer word or number
-    /// is another's (a card's code `847` in a price `1,847.00`, an account's
+    /// request's texts is replaced the same way. Two passes of one
+    /// multi-pattern search over each text (long values, then short), so this
+    /// stays linear. A short value inside a longer word or number is
+    /// another's (a card's code `847` in a price `1,847.00`, an account's
     /// `12345678` in `123456789012`) and stays ([`inside_longer`]).
     fn sweep(&self, slots: Vec<Slot<'_>>, state: &mut RequestRedaction) {
         if state.replaced.is_empty() {
             return;
         }
-        let values: Vec<&str> = state.replaced.iter().map(|r| &*r.value).collect();
-        let Some(literals) = Literals::new(&values) else {
-            return;
-        };
-        let replacements: Vec<&str> = state.replaced.iter().map(|r| &*r.replacement).collect();
+        // Long values first, wherever they stand; then short ones, judged on
+        // the text with the long ones gone: a short value run into a long
+        // one (`A800000014AKIA...`) stands on its own once that is replaced,
+        // and must not be left bare beside its placeholder.
+        let (long, short): (Vec<usize>, Vec<usize>) = (0..state.replaced.len()).partition(|&i| {
+            state
+                .replaced
+                .get(i)
+                .is_some_and(|r| r.value.len() >= SHORT_VALUE)
+        });
+        let passes = [
+            SweepPass::new(&state.replaced, long),
+            SweepPass::new(&state.replaced, short),
+        ];
         let mut extra: Vec<usize> = Vec::new();
         let mut replace = |text: &mut String| -> bool {
-            let keep = |m: &Match| {
-                let value = values.get(m.literal).copied().unwrap_or_default();
-                !inside_longer(text, m.start, m.end, value)
-            };
-            let Some((new, matches)) = literals.replace_all_where(text, &replacements, keep) else {
-                return false;
-            };
-            extra.extend(matches.iter().map(|m| m.literal));
-            *text = new;
-            true
+            let mut changed = false;
+            for pass in passes.iter().flatten() {
+                changed |= pass.replace(text, &mut extra);
+            }
+            changed
         };
         for slot in slots {
             match slot {
@@ -379,6 +384,49 @@ fn mask(value: &str, keep: usize) -> String {
     let mut out = "*".repeat(chars - keep);
     out.extend(value.chars().skip(chars - keep));
     out
+}
+
+/// One pass of the sweep: some of the replaced values, searched for at
+/// once, and where each is in the request's list.
+struct SweepPass<'r> {
+    literals: Literals,
+    values: Vec<&'r str>,
+    replacements: Vec<&'r str>,
+    index: Vec<usize>,
+}
+
+impl<'r> SweepPass<'r> {
+    /// The pass over the values `index` names; none when there are none.
+    fn new(replaced: &'r [Replaced], index: Vec<usize>) -> Option<SweepPass<'r>> {
+        let chosen = || index.iter().filter_map(|&i| replaced.get(i));
+        let values: Vec<&str> = chosen().map(|r| &*r.value).collect();
+        let replacements = chosen().map(|r| &*r.replacement).collect();
+        Some(SweepPass {
+            literals: Literals::new(&values)?,
+            values,
+            replacements,
+            index,
+        })
+    }
+
+    /// Replaces this pass's values in `text`, a short one only where it
+    /// stands as a word of its own; notes each replaced (by its place in
+    /// the request's list) in `extra`.
+    fn replace(&self, text: &mut String, extra: &mut Vec<usize>) -> bool {
+        let keep = |m: &Match| {
+            let value = self.values.get(m.literal).copied().unwrap_or_default();
+            !inside_longer(text, m.start, m.end, value)
+        };
+        let Some((new, matches)) = self
+            .literals
+            .replace_all_where(text, &self.replacements, keep)
+        else {
+            return false;
+        };
+        extra.extend(matches.iter().filter_map(|m| self.index.get(m.literal)));
+        *text = new;
+        true
+    }
 }
 
 /// Values shorter than this are swept only where they stand as a word of

@@ -197,3 +197,17 @@ fn the_sweep_takes_a_value_where_it_recurs_and_a_short_one_only_as_a_word() {
         "account no. [BANK_ACCOUNT_1]; transaction 9912345678001; [BANK_ACCOUNT_1] again"
     );
 }
+
+#[test]
+fn a_short_value_run_into_a_long_one_is_swept_once_that_is_gone() {
+    // `A800000014` (an identity number, short) is found on its own in the
+    // first text; in the second it runs into an AWS key found in the first
+    // (long, swept wherever it stands). Once the key's placeholder stands
+    // beside it the number stands on its own, and goes too.
+    let texts = [
+        "AKIAIOSFODNN7EXAMPLE:9 A800000014 NRIC",
+        "AWS key A800000014AKIAIOSFODNN7EXAMPLE secret",
+    ];
+    let out = swept(&texts);
+    assert_eq!(out[1], "AWS key [NATIONAL_ID_1][AWS_ACCESS_KEY_1] secret");
+}
