@@ -16,6 +16,7 @@ const NESTED_DEPTH: usize = 62;
 /// A chat request whose JSON is about `size` bytes.
 pub type Body = fn(usize) -> Value;
 
+/// Every hostile body, with the name its benchmark row and test report go by.
 pub fn bodies() -> Vec<(&'static str, Body)> {
     vec![
         ("English prose, 5 findings", |n| {
@@ -37,6 +38,13 @@ pub fn bodies() -> Vec<(&'static str, Body)> {
         }),
         ("numbers joined by commas, colons and slashes", |n| {
             chat(&sized("1,234,567 12:34:56:78:9a 12/03/12/03/1990 ", n))
+        }),
+        // North American numbers, each taken, and their look-alikes.
+        ("North American numbers and look-alikes", |n| {
+            chat(&sized(
+                "415-555-2671 (212) 736-5000 1-800-555-2671 400-612-3456 123-456-7890 415 555 2671 ",
+                n,
+            ))
         }),
         ("`+` before every number", |n| {
             chat(&sized("+1 +86 +44 20 +", n))
