@@ -437,9 +437,9 @@ impl<'r> SweepPass<'r> {
 const SHORT_VALUE: usize = 16;
 
 /// Whether the match of `value` at `start..end` in `text` is a short value
-/// run into more letters or digits (`1847` holds `847`), or into more
-/// digits past a number's comma, dot, dash or slash (`1,847.00`), so
-/// someone else's.
+/// run into more letters or digits (`1847` holds `847`), or a number run into
+/// more digits past a comma, dot, dash or slash (`1,847.00`), so someone
+/// else's.
 fn inside_longer(text: &str, start: usize, end: usize, value: &str) -> bool {
     let bytes = text.as_bytes();
     let at = |i: Option<usize>| i.and_then(|i| bytes.get(i)).copied().unwrap_or_default();
@@ -450,10 +450,15 @@ fn inside_longer(text: &str, start: usize, end: usize, value: &str) -> bool {
     );
     let (before, before2) = (at(start.checked_sub(1)), at(start.checked_sub(2)));
     let (after, after2) = (at(Some(end)), at(end.checked_add(1)));
+    // Past a comma, dot, dash or slash only a number runs on into a longer
+    // one (`1,847.00`); an address's tail (`::571-05`) stands on its own.
+    let number = value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b',' | b'.' | b'-' | b'/'));
     let run_on = |edge: u8, next: u8, next2: u8| {
         edge.is_ascii_alphanumeric()
             && (next.is_ascii_alphanumeric()
-                || (edge.is_ascii_digit() && joint(next) && next2.is_ascii_digit()))
+                || (number && edge.is_ascii_digit() && joint(next) && next2.is_ascii_digit()))
     };
     value.len() < SHORT_VALUE && (run_on(first, before, before2) || run_on(last, after, after2))
 }

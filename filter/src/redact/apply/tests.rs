@@ -211,3 +211,16 @@ fn a_short_value_run_into_a_long_one_is_swept_once_that_is_gone() {
     let out = swept(&texts);
     assert_eq!(out[1], "AWS key [NATIONAL_ID_1][AWS_ACCESS_KEY_1] secret");
 }
+
+#[test]
+fn only_a_number_runs_on_past_a_dash_into_a_longer_one() {
+    // `::571` (an IPv6 address) is found on its own in the first text; in the
+    // second it follows an IPv4 address and goes on with `-05`. A number
+    // would run on there into a longer one (`1,847.00`); an address does not,
+    // and is swept, as a detector reading the text after redaction would
+    // take it.
+    let texts = ["address ::571 down", "see 10.0.0.1::571-05-1 now"];
+    let out = swept(&texts);
+    assert_eq!(out[0], "address [IPV6_1] down");
+    assert_eq!(out[1], "see [IPV4_1][IPV6_1]-05-1 now");
+}
