@@ -13,7 +13,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use customs_host::bench::hostile::bodies;
+use customs_host::bench::hostile::{self, bodies};
 use customs_host::bench::send_chat;
 use customs_host::bench::texts::sized;
 use customs_host::bench::texts::KIB;
@@ -28,8 +28,7 @@ const MAX_GROWTH: f64 = 2.0;
 fn worker() -> Worker {
     let host = Host::new();
     host.echo_logs(false);
-    // Room for the 1 MiB bodies (the default limit is 1 MiB of body exactly).
-    let policy = json!({"request": {"max_body_bytes": 4 * 1024 * 1024}});
+    let policy = hostile::policy();
     host.plugin(Plugin::from_file(wasm_path()).unwrap().config(policy))
         .start_vm()
         .unwrap()

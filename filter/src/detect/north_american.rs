@@ -88,12 +88,16 @@ pub(crate) fn north_american(t: &[u8], digit: usize) -> Option<(usize, usize)> {
     (!(longer_after || longer_before || service || toll_free || fiction)).then_some((start, end))
 }
 
-/// The three digits at `i` of an area code or an exchange, the first 2 to 9,
-/// and no fourth.
+/// The three digits at `i` of an area code or an exchange, and no fourth.
 fn plan_group(t: &[u8], i: usize) -> Option<&[u8]> {
     let group = t.get(i..i + 3)?;
-    let fits = matches!(group, [b'2'..=b'9', b'0'..=b'9', b'0'..=b'9']) && !is(t, i + 3, DIGIT);
-    fits.then_some(group)
+    (plan_code(group) && !is(t, i + 3, DIGIT)).then_some(group)
+}
+
+/// Whether `group` is an area code's or an exchange's shape in the plan:
+/// three digits, the first 2 to 9.
+pub(crate) fn plan_code(group: &[u8]) -> bool {
+    matches!(group, [b'2'..=b'9', b'0'..=b'9', b'0'..=b'9'])
 }
 
 /// A mark that ties digits on either side into one longer number.

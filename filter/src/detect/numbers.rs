@@ -14,6 +14,7 @@
 use super::bytes::{at, before, is, is_digit, run_end, ALNUM, DIGIT};
 use super::category::{Category, Enabled};
 use super::checks;
+use super::north_american::plan_code;
 
 /// No candidate has more groups than this (`0086 138 1234 5678` has 4).
 const MAX_GROUPS: usize = 8;
@@ -341,18 +342,24 @@ pub(crate) fn international_phone(t: &[u8], plus: usize) -> Option<usize> {
 
 /// Whether the number `+1...` at `plus..end` is North American, as every
 /// number of country code 1 is: ten digits after the 1, its area code and
-/// exchange each starting 2 to 9. A `+` before other digits is often no
-/// phone's: a sign (`offset: +1065353216`), or a space in a URL's query.
+/// exchange in the plan's shape (`north_american`). A `+` before other
+/// digits is often no phone's: a sign (`offset: +1065353216`), or a space in
+/// a URL's query.
 fn north_american(t: &[u8], plus: usize, end: usize) -> bool {
-    let number = t.get(plus + 1..end).unwrap_or_default();
-    let mut digits = number.iter().filter(|b| b.is_ascii_digit());
-    // The 1, then the area code's and the exchange's first digits.
-    let plan = |d: Option<&u8>| d.is_some_and(|d| (b'2'..=b'9').contains(d));
-    let shaped = digits.next() == Some(&b'1')
-        && plan(digits.next())
-        && digits.nth(1).is_some()
-        && plan(digits.next());
-    shaped && number.iter().filter(|b| b.is_ascii_digit()).count() == 11
+    let mut digits = [0u8; 11];
+    let mut n = 0;
+    for &b in t.get(plus + 1..end).unwrap_or_default() {
+        if b.is_ascii_digit() {
+            match digits.get_mut(n) {
+                Some(slot) => *slot = b,
+                None => return false,
+            }
+            n += 1;
+        }
+    }
+    n == 11
+        && plan_code(digits.get(1..4).unwrap_or_default())
+        && plan_code(digits.get(4..7).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -16,6 +16,12 @@ const NESTED_DEPTH: usize = 62;
 /// A chat request whose JSON is about `size` bytes.
 pub type Body = fn(usize) -> Value;
 
+/// The policy the bodies are sent under: the defaults, with room for the
+/// 1 MiB bodies (the default limit is 1 MiB of body exactly).
+pub fn policy() -> Value {
+    json!({"request": {"max_body_bytes": 4 * 1024 * 1024}})
+}
+
 /// Every hostile body, with the name its benchmark row and test report go by.
 pub fn bodies() -> Vec<(&'static str, Body)> {
     vec![

@@ -13,11 +13,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use customs_host::bench::hostile::bodies;
+use customs_host::bench::hostile::{self, bodies};
 use customs_host::bench::send_chat;
 use customs_host::bench::texts::KIB;
 use customs_host::Host;
-use serde_json::json;
 
 use super::bench_detect::{format_duration, time};
 use super::plugin;
@@ -28,8 +27,7 @@ const SIZES: [usize; 3] = [KIB, 32 * KIB, 1024 * KIB];
 pub fn run(budget: Duration, wasm: Option<&str>) -> anyhow::Result<()> {
     let host = Host::new();
     host.echo_logs(false);
-    // Room for the 1 MiB bodies (the default limit is 1 MiB of body exactly).
-    let policy = json!({"request": {"max_body_bytes": 4 * 1024 * 1024}});
+    let policy = hostile::policy();
     let worker = host
         .plugin(plugin(wasm, None)?.config(policy))
         .start_vm()
