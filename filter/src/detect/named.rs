@@ -28,6 +28,14 @@ impl Named {
     /// `passport_no`, `passportNumber`, `护照号码`, `phone_number`, `联系电话`,
     /// `account_number`, `银行账号`.
     pub fn key(key: &str) -> Option<Named> {
+        if API_WORDS.binary_search(&key).is_ok() {
+            return None;
+        }
+        Named::by_names(key)
+    }
+
+    /// `key` read against every detector's names.
+    fn by_names(key: &str) -> Option<Named> {
         if let Some(credential) = CredentialKey::of(key) {
             return Some(Named(Held::Credential(credential)));
         }
@@ -66,5 +74,86 @@ impl Named {
             Held::Phone => phones::is_value(value).then_some((0, value.len())),
             Held::BankAccount => accounts::is_value(value).then_some((0, value.len())),
         }
+    }
+}
+
+/// The keys the chat APIs repeat in every request (`"role"` and `"content"`
+/// in each message), none of which names a value, in byte order: told by a
+/// binary search instead of through every detector's names, which cost a few
+/// thousand instructions a key (a sixth of a 2 KB request's work).
+const API_WORDS: &[&str] = &[
+    "arguments",
+    "budget_tokens",
+    "cache_control",
+    "content",
+    "data",
+    "description",
+    "detail",
+    "enum",
+    "frequency_penalty",
+    "function",
+    "id",
+    "image_url",
+    "include_usage",
+    "input",
+    "instructions",
+    "items",
+    "json_schema",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "media_type",
+    "messages",
+    "metadata",
+    "model",
+    "n",
+    "name",
+    "parameters",
+    "presence_penalty",
+    "prompt",
+    "properties",
+    "reasoning_effort",
+    "required",
+    "response_format",
+    "role",
+    "schema",
+    "seed",
+    "source",
+    "stop",
+    "stop_sequences",
+    "stream",
+    "stream_options",
+    "strict",
+    "system",
+    "temperature",
+    "text",
+    "thinking",
+    "title",
+    "tool_calls",
+    "tool_choice",
+    "tools",
+    "top_k",
+    "top_logprobs",
+    "top_p",
+    "type",
+    "url",
+    "user",
+    "value",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_words_are_sorted_and_name_nothing() {
+        assert!(API_WORDS.windows(2).all(|w| w[0] < w[1]), "not in byte order");
+        for word in API_WORDS {
+            assert_eq!(Named::by_names(word), None, "{word}");
+        }
+        // The shortcut answers only for the exact words.
+        assert!(Named::key("password").is_some());
+        assert!(Named::key("phone").is_some());
+        assert!(Named::key("user_phone").is_some());
     }
 }
