@@ -229,6 +229,9 @@ def parse_args():
                    help="skip measuring memory with one worker and with two")
     p.add_argument("--policy", action="append", default=[], metavar="NAME=FILE",
                    help="another column: customs with this policy (repeatable)")
+    p.add_argument("--build", action="append", default=[], metavar="NAME=WASM",
+                   help="another column: this customs .wasm with the default policy (repeatable; "
+                        "compares two builds in the same run)")
     p.add_argument("--stream-requests", type=int, default=50, help="0 skips the streaming part")
     p.add_argument("--stream-pace-ms", type=float, default=2, help="pause between the mock's SSE events")
     p.add_argument("--results", type=pathlib.Path, default=BENCH / "results.md")
@@ -275,13 +278,23 @@ def main():
     if unknown:
         fail(f"unknown column {unknown[0]!r}; choose from {', '.join(all_columns)}")
     columns = [all_columns[k] for k in args.columns]
-    if len(args.columns) + len(args.policy) > MAX_COLUMNS:
+    if len(args.columns) + len(args.policy) + len(args.build) > MAX_COLUMNS:
         fail(f"at most {MAX_COLUMNS} columns")
     for item in args.policy:
         name, sep, file = item.partition("=")
         if not sep or not name or name in all_columns or not pathlib.Path(file).is_file():
             fail(f"--policy wants NAME=FILE with a new name and an existing file, got {item!r}")
         columns.append(Column(name, f"customs, {name}", args.customs_wasm, pathlib.Path(file).resolve(), "customs"))
+    names = set(all_columns) | {c.key for c in columns}
+    for item in args.build:
+        name, sep, file = item.partition("=")
+        if not sep or not name or name in names or not pathlib.Path(file).is_file():
+            fail(f"--build wants NAME=WASM with a new name and an existing file, got {item!r}")
+        names.add(name)
+        copy = RUN / "wasm" / f"build-{name}.wasm"
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copyfile(file, copy)
+        columns.append(Column(name, f"customs {name}, default policy", copy, None, "customs"))
     ports = [FAR_PORT, FAR_ADMIN, MOCK_PORT]
     ports += [p + i for i in range(len(columns) + 1) for p in (LISTEN_BASE, ADMIN_BASE, STREAM_LISTEN_BASE, STREAM_ADMIN_BASE)]
     taken = [p for p in ports if port_taken(p)]
