@@ -130,10 +130,12 @@ fn echoing_stream(placeholder: &str, size: usize) -> Vec<Vec<u8>> {
     )
 }
 
-/// Tiny events of one letter each, after two that split the placeholder.
+/// Tiny events of one letter each (one run of letters, which the answer's
+/// scan holds back up to its bound), after two that split the placeholder
+/// and one space.
 fn tiny_events(placeholder: &str, size: usize) -> Vec<Vec<u8>> {
     let (head, tail) = placeholder.split_at(placeholder.len() / 2);
-    let split = format!("{}{}", event(head), event(tail));
+    let split = format!("{}{}{}", event(head), event(tail), event(" "));
     let mut chunks = stream_of(&event("a"), size);
     chunks.insert(0, split.into_bytes());
     chunks

@@ -451,8 +451,11 @@ fn no_detected_value_ever_reaches_logs_metrics_tags_or_the_audit_line() {
     );
     let all_text: Vec<String> = values.iter().map(|(_, _, t)| t.clone()).collect();
     let answer = chat_answer(&all_text.join(" | "), 900, 300);
+    // The stream's text reads as the JSON answer's: each value a word of its
+    // own (a scan of the stream reads its events as one text).
+    let pieces: Vec<String> = all_text.iter().map(|t| format!("{t} | ")).collect();
     let events = openai_stream(
-        &all_text.iter().map(String::as_str).collect::<Vec<_>>(),
+        &pieces.iter().map(String::as_str).collect::<Vec<_>>(),
         Some((900, 300)),
     );
 

@@ -81,6 +81,6 @@ mod testing;
 
 pub use category::{Category, BUILTIN_CATEGORIES};
 pub use named::Named;
-pub use normalize::decimal_digit;
+pub use normalize::{decimal_digit, may_stand_in_value};
 pub use numerals::chinese_numeral;
 pub use scanner::{CustomPattern, Dictionary, Finding, Scanner, ScannerConfig};

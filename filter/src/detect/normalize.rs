@@ -83,6 +83,42 @@ fn fold(c: char) -> Fold {
     }
 }
 
+/// Whether `c` may stand inside a value a detector reads, apart from the
+/// spaces between a number's groups: an ASCII character but a space or a
+/// control, a character that folds to one or is dropped (full-width forms,
+/// other scripts' digits, zero-width characters), a Chinese numeral, or a
+/// letter of an alphabet (an address's `ü`). Chinese, Japanese and Korean
+/// characters and punctuation, spaces and controls end a value. A streamed
+/// answer's scan holds back the text after the last character that does not
+/// (`crate::redact::stream_scan`).
+pub fn may_stand_in_value(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_graphic();
+    }
+    match fold(c) {
+        Fold::Drop => true,
+        Fold::Ascii(b) => b != b' ',
+        Fold::Keep => {
+            super::numerals::chinese_numeral(c).is_some() || (c.is_alphanumeric() && !is_cjk(c))
+        }
+    }
+}
+
+/// Chinese, Japanese and Korean characters (a word of their own to the
+/// detectors; never inside an e-mail address or a number).
+fn is_cjk(c: char) -> bool {
+    matches!(
+        c,
+        '\u{1100}'..='\u{11FF}'
+            | '\u{2E80}'..='\u{9FFF}'
+            | '\u{A960}'..='\u{A97F}'
+            | '\u{AC00}'..='\u{D7FF}'
+            | '\u{F900}'..='\u{FAFF}'
+            | '\u{FF65}'..='\u{FFDC}'
+            | '\u{20000}'..='\u{3FFFF}'
+    )
+}
+
 /// Lead bytes of the UTF-8 encodings of every character [`fold`] changes but
 /// the ideographic space; text without them is left as it is, found with a
 /// byte scan rather than decoding. (A lead byte is never a continuation byte,

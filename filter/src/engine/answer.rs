@@ -10,6 +10,7 @@ use crate::json::{self, Json};
 use crate::limits::{Budgets, Store};
 use crate::redact::apply::RequestRedaction;
 use crate::redact::restore::{Restorer, StreamRestorer};
+use crate::redact::stream_scan::StreamScan;
 use crate::redact::walk;
 use std::collections::BTreeMap;
 
@@ -38,12 +39,21 @@ pub struct AnswerStream {
     splitter: SseSplitter,
     channels: BTreeMap<String, Channel>,
     usage: Option<StreamUsage>,
+    /// The answer's scan state, kept from event to event so that a value
+    /// gets one placeholder and placeholders one numbering over the stream.
+    found: Option<RequestRedaction>,
 }
+
+/// The most values a streamed answer's scan remembers; past it, it forgets
+/// them and numbers on (its memory stays bounded however long the stream).
+const MAX_REMEMBERED: usize = 1024;
 
 /// One streamed text channel (a choice, a content block, an output item).
 #[derive(Debug, Default)]
 struct Channel {
     restorer: StreamRestorer,
+    /// Text held back until what follows it shows whether it is a value.
+    scan: StreamScan,
     /// The last delta event of this channel, to carry held-back text at a flush.
     template: Option<(Option<String>, Json)>,
 }
@@ -117,7 +127,8 @@ impl Engine {
             return None;
         }
         let mut doc = json::parse(body, self.max_depth()).ok()?;
-        let changed = self.restore_and_scan(exchange, &mut doc);
+        let mut found = RequestRedaction::numbered_after(&exchange.categories);
+        let changed = self.restore_and_scan(exchange, &mut doc, &mut found);
         changed.then(|| doc.to_bytes_like(body))
     }
 
@@ -178,19 +189,37 @@ impl Engine {
         let slots = delta_slots(&mut doc);
         if slots.is_empty() {
             self.flush(exchange, stream, out);
-            changed |= self.restore_and_scan(exchange, &mut doc);
+            let mut found = stream
+                .found
+                .take()
+                .unwrap_or_else(|| RequestRedaction::numbered_after(&exchange.categories));
+            changed |= self.restore_and_scan(exchange, &mut doc, &mut found);
+            stream.found = Some(found);
         } else {
+            let scan = self.policy.redact.scan_responses;
+            let mut redactor = self.redactor(&exchange.tenant, true);
+            redactor.restored = table.as_deref();
+            let found = stream
+                .found
+                .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories));
+            let mut findings = Vec::new();
             for (channel, text) in slots {
                 let ch = stream.channels.entry(channel).or_default();
-                let restored = match &table {
+                let mut sent = match &table {
                     Some(t) => ch.restorer.push(t, text),
                     None => text.clone(),
                 };
-                if restored != *text {
-                    *text = restored;
+                if scan {
+                    sent = ch.scan.push(&sent, |t, from| {
+                        redactor.redact_tail(t, from, found, &mut findings)
+                    });
+                }
+                if sent != *text {
+                    *text = sent;
                     changed = true;
                 }
             }
+            settle_counts(exchange, found);
             let channels: Vec<String> = delta_slots(&mut template)
                 .into_iter()
                 .map(|(c, _)| c)
@@ -199,9 +228,6 @@ impl Engine {
                 if let Some(ch) = stream.channels.get_mut(&channel) {
                     ch.template = Some((event_name(&event), template.clone()));
                 }
-            }
-            if self.policy.redact.scan_responses {
-                changed |= self.scan_answer(exchange, &mut doc);
             }
         }
         if changed {
@@ -262,9 +288,23 @@ impl Engine {
 
     /// Sends every channel's held-back text in an event shaped like that
     /// channel's last delta.
-    fn flush(&self, _exchange: &mut Exchange, stream: &mut AnswerStream, out: &mut Vec<u8>) {
+    fn flush(&self, exchange: &mut Exchange, stream: &mut AnswerStream, out: &mut Vec<u8>) {
+        let mut redactor = self.redactor(&exchange.tenant, true);
+        redactor.restored = exchange.restorer.as_deref();
+        let mut findings = Vec::new();
         for (channel, ch) in stream.channels.iter_mut() {
-            let held = ch.restorer.finish();
+            let mut held = ch.restorer.finish();
+            if ch.scan.is_holding() || !held.is_empty() {
+                let found = stream
+                    .found
+                    .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories));
+                let mut redact =
+                    |t: &str, from: usize| redactor.redact_tail(t, from, found, &mut findings);
+                // The restorer's held text is a placeholder's start, no value.
+                let mut scanned = ch.scan.finish(&mut redact);
+                scanned.push_str(&held);
+                held = scanned;
+            }
             if held.is_empty() {
                 continue;
             }
@@ -280,17 +320,25 @@ impl Engine {
             }
             write_event(out, name.as_deref(), &doc);
         }
+        if let Some(found) = stream.found.as_mut() {
+            settle_counts(exchange, found);
+        }
     }
 
     /// Restores pseudonyms in every string of a complete answer (or non-delta
     /// event) and, if the policy says so, scans it.
-    fn restore_and_scan(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
+    fn restore_and_scan(
+        &self,
+        exchange: &mut Exchange,
+        doc: &mut Json,
+        found: &mut RequestRedaction,
+    ) -> bool {
         let mut changed = false;
         if let Some(table) = exchange.restorer.clone() {
             changed |= restore_leaves(&table, doc);
         }
         if self.policy.redact.scan_responses {
-            changed |= self.scan_answer(exchange, doc);
+            changed |= self.scan_answer(exchange, doc, found);
         }
         changed
     }
@@ -298,15 +346,29 @@ impl Engine {
     /// Scans an answer after its pseudonyms were put back: the values they
     /// put back are the client's own and stay; anything else found is the
     /// provider's and is redacted.
-    fn scan_answer(&self, exchange: &mut Exchange, doc: &mut Json) -> bool {
+    fn scan_answer(
+        &self,
+        exchange: &mut Exchange,
+        doc: &mut Json,
+        found: &mut RequestRedaction,
+    ) -> bool {
         let mut redactor = self.redactor(&exchange.tenant, true);
         redactor.restored = exchange.restorer.as_deref();
-        let mut found = RequestRedaction::default();
-        redactor.redact_leaves(doc, &mut found);
-        for (category, n) in found.counts {
-            *exchange.answer_categories.entry(category).or_default() += n;
-        }
+        found.changed = false;
+        redactor.redact_leaves(doc, found);
+        settle_counts(exchange, found);
         found.changed
+    }
+}
+
+/// Adds the findings `found` counted since the last call to the exchange's
+/// answer categories, and bounds what it remembers.
+fn settle_counts(exchange: &mut Exchange, found: &mut RequestRedaction) {
+    for (category, n) in std::mem::take(&mut found.counts) {
+        *exchange.answer_categories.entry(category).or_default() += n;
+    }
+    if found.remembered() > MAX_REMEMBERED {
+        found.forget_values();
     }
 }
 

@@ -58,6 +58,39 @@ impl RequestRedaction {
         self.counts.values().sum()
     }
 
+    /// The state for an answer's scan, its placeholders numbered on after
+    /// the request's findings (`counts`, per category): an answer's new
+    /// `[EMAIL_2]` is never taken for the request's `[EMAIL_1]`.
+    pub fn numbered_after(counts: &BTreeMap<String, u32>) -> RequestRedaction {
+        let mut state = RequestRedaction::default();
+        for (category, n) in counts {
+            state.placeholders.insert(
+                category.clone(),
+                Placeholders {
+                    given: *n,
+                    by_value: BTreeMap::new(),
+                },
+            );
+        }
+        state
+    }
+
+    /// How many values this state remembers with their replacements.
+    pub fn remembered(&self) -> usize {
+        self.replaced.len()
+    }
+
+    /// Forgets the values seen, keeping the numbering: a long streamed
+    /// answer's state stays bounded; a value seen again after this gets a
+    /// new number.
+    pub fn forget_values(&mut self) {
+        self.replaced.clear();
+        self.replaced_values.clear();
+        for given in self.placeholders.values_mut() {
+            given.by_value.clear();
+        }
+    }
+
     /// Counts one finding of `category`. The category's name is copied only
     /// the first time: a request may hold thousands of findings.
     fn count(&mut self, category: &str) {
@@ -235,6 +268,27 @@ impl Redactor<'_> {
         findings: &mut Vec<Finding>,
     ) -> Option<String> {
         self.redact_as(text, None, state, findings)
+    }
+
+    /// The redacted form of `text[from..]` (`None` when nothing in it
+    /// changes), `text[..from]` read as context only: a streamed answer's
+    /// text already sent. A value begun in the context has been sent in part;
+    /// the rest of it is replaced.
+    pub fn redact_tail(
+        &self,
+        text: &str,
+        from: usize,
+        state: &mut RequestRedaction,
+        findings: &mut Vec<Finding>,
+    ) -> Option<String> {
+        findings.clear();
+        self.scanner.scan(text, findings);
+        findings.retain_mut(|f| {
+            f.start = f.start.max(from);
+            f.start < f.end
+        });
+        let redacted = self.redact_findings(text, state, findings)?;
+        redacted.get(from..).map(str::to_string)
     }
 
     /// [`Self::redact_text`] of a text that is, as a whole, the value of the

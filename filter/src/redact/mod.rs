@@ -8,6 +8,7 @@ pub mod headers;
 mod literals;
 pub mod restore;
 pub mod rules;
+pub mod stream_scan;
 pub mod walk;
 
 pub use rules::{Action, RedactRules};
