@@ -196,12 +196,13 @@ impl Engine {
             changed |= self.restore_and_scan(exchange, &mut doc, &mut found);
             stream.found = Some(found);
         } else {
-            let scan = self.policy.redact.scan_responses;
             let mut redactor = self.redactor(&exchange.tenant, true);
             redactor.restored = table.as_deref();
-            let found = stream
-                .found
-                .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories));
+            let mut found = self.policy.redact.scan_responses.then(|| {
+                stream
+                    .found
+                    .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories))
+            });
             let mut findings = Vec::new();
             for (channel, text) in slots {
                 let ch = stream.channels.entry(channel).or_default();
@@ -209,7 +210,7 @@ impl Engine {
                     Some(t) => ch.restorer.push(t, text),
                     None => text.clone(),
                 };
-                if scan {
+                if let Some(found) = found.as_deref_mut() {
                     sent = ch.scan.push(&sent, |t, from| {
                         redactor.redact_tail(t, from, found, &mut findings)
                     });
@@ -219,7 +220,9 @@ impl Engine {
                     changed = true;
                 }
             }
-            settle_counts(exchange, found);
+            if let Some(found) = found {
+                settle_counts(exchange, found);
+            }
             let channels: Vec<String> = delta_slots(&mut template)
                 .into_iter()
                 .map(|(c, _)| c)
@@ -294,7 +297,7 @@ impl Engine {
         let mut findings = Vec::new();
         for (channel, ch) in stream.channels.iter_mut() {
             let mut held = ch.restorer.finish();
-            if ch.scan.is_holding() || !held.is_empty() {
+            if ch.scan.is_holding() {
                 let found = stream
                     .found
                     .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories));
