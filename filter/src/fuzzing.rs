@@ -15,7 +15,11 @@
 //! - `usage`: reading usage from any JSON answer or stream event never panics
 //!   and never charges cached tokens it was told not to;
 //! - `policy`: parsing a policy never panics, and a policy the engine accepts
-//!   carries a request and its answer through every step without panicking.
+//!   carries a request and its answer through every step without panicking;
+//! - `stream_scan`: a text streamed in events cut anywhere, answers scanned:
+//!   every event goes out as JSON, a text with nothing found comes out as it
+//!   went in, and (for texts within the scan's context) no value the whole
+//!   text's scan finds crosses.
 //!
 //! Test code only: not compiled into the `.wasm`, where a panic is a trap.
 
@@ -51,6 +55,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sse", sse),
     ("usage", usage),
     ("policy", policy),
+    ("stream_scan", stream_scan),
 ];
 
 /// The default policy's nesting limit.
@@ -462,4 +467,107 @@ fn exchange(engine: &Engine, path: &str, stream: bool) {
     let output = engine.finish(&mut exchange, &answer, &store, ctx.now_ms + 1);
     engine.audit_record(&exchange, ctx.now_ms + 2).to_line();
     engine.counters(&exchange, output);
+}
+
+/// A text streamed in events cut where the input says, through an engine
+/// that scans answers.
+pub fn stream_scan(data: &[u8]) {
+    let Some((&cuts, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let text = text.get(..text.len().min(2048)).unwrap_or(&text);
+    let boundaries: Vec<usize> = (1..text.len())
+        .filter(|&i| text.is_char_boundary(i))
+        .collect();
+    let mut seed = data
+        .iter()
+        .fold(0u64, |h, &b| h.rotate_left(7) ^ u64::from(b));
+    let mut at: Vec<usize> = (0..cuts % 12)
+        .filter_map(|_| {
+            boundaries.get((splitmix(&mut seed) % boundaries.len().max(1) as u64) as usize)
+        })
+        .copied()
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    for cut in at.into_iter().chain([text.len()]) {
+        pieces.push(&text[from..cut]);
+        from = cut;
+    }
+    let streamed = scanned_stream(&pieces);
+    let whole = scanned_stream(&[text]);
+    let mut found = Vec::new();
+    default_scanner().scan(text, &mut found);
+    if found.is_empty() {
+        assert_eq!(streamed, text, "a text with nothing found changed");
+    }
+    // Within the scan's context (96 bytes), every cut sees all the text
+    // before it: no value the whole text's scan finds may cross in pieces.
+    if text.len() <= 96 {
+        for f in &found {
+            let value = &text[f.start..f.end];
+            if value.len() >= 6 && !whole.contains(value) {
+                assert!(
+                    !streamed.contains(value),
+                    "{value:?} crossed in {pieces:?}: {streamed:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The text a client reads from `pieces` streamed as chat deltas through an
+/// engine that scans answers; panics on an event that is not JSON.
+fn scanned_stream(pieces: &[&str]) -> String {
+    thread_local! {
+        static ENGINE: Engine = Engine::from_config(br#"{"redact": {"scan_responses": true}}"#).unwrap();
+    }
+    ENGINE.with(|engine| {
+        let head = RequestHead::new(
+            "POST",
+            "/v1/chat/completions",
+            vec![("content-type".to_string(), "application/json".to_string())],
+        );
+        let ctx = Ctx::default();
+        let store = MemoryStore::new();
+        let HeadStep::AwaitBody(mut exchange) = engine.on_request_head(&head, true, ctx) else {
+            panic!("the request's head was judged alone");
+        };
+        let body = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+        let Verdict::Forward(_) = engine.on_request_body(&head, &mut exchange, body, ctx, &store)
+        else {
+            panic!("the request was refused");
+        };
+        let sse = [("content-type".to_string(), "text/event-stream".to_string())];
+        engine.on_answer_head(&mut exchange, 200, &sse, &store, 0);
+        let mut events = String::new();
+        for piece in pieces {
+            let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
+            events.push_str(&format!("data: {delta}\n\n"));
+        }
+        events.push_str("data: [DONE]\n\n");
+        let mut answer = AnswerStream::default();
+        let out = engine.on_answer_chunk(&mut exchange, &mut answer, events.as_bytes(), true);
+        let mut text = String::new();
+        for data in String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+        {
+            if data == "[DONE]" {
+                continue;
+            }
+            let event: serde_json::Value =
+                serde_json::from_str(data).expect("an event is not JSON");
+            text.push_str(
+                event["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .unwrap_or_default(),
+            );
+        }
+        text
+    })
 }
