@@ -519,55 +519,61 @@ pub fn stream_scan(data: &[u8]) {
     }
 }
 
-/// The text a client reads from `pieces` streamed as chat deltas through an
-/// engine that scans answers; panics on an event that is not JSON.
+/// The text a client reads from `pieces` streamed as chat deltas through
+/// `engine`, and the answer's findings per category; panics on an event that
+/// is not JSON. (Also the engine's test of the same.)
+pub(crate) fn streamed_through(
+    engine: &Engine,
+    pieces: &[&str],
+) -> (String, std::collections::BTreeMap<String, u32>) {
+    let head = RequestHead::new(
+        "POST",
+        "/v1/chat/completions",
+        vec![("content-type".to_string(), "application/json".to_string())],
+    );
+    let ctx = Ctx::default();
+    let store = MemoryStore::new();
+    let HeadStep::AwaitBody(mut exchange) = engine.on_request_head(&head, true, ctx) else {
+        panic!("the request's head was judged alone");
+    };
+    let body = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
+    let Verdict::Forward(_) = engine.on_request_body(&head, &mut exchange, body, ctx, &store)
+    else {
+        panic!("the request was refused");
+    };
+    let sse = [("content-type".to_string(), "text/event-stream".to_string())];
+    engine.on_answer_head(&mut exchange, 200, &sse, &store, 0);
+    let mut events = String::new();
+    for piece in pieces {
+        let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
+        events.push_str(&format!("data: {delta}\n\n"));
+    }
+    events.push_str("data: [DONE]\n\n");
+    let mut answer = AnswerStream::default();
+    let out = engine.on_answer_chunk(&mut exchange, &mut answer, events.as_bytes(), true);
+    let mut text = String::new();
+    for data in String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+    {
+        if data == "[DONE]" {
+            continue;
+        }
+        let event: serde_json::Value = serde_json::from_str(data).expect("an event is not JSON");
+        text.push_str(
+            event["choices"][0]["delta"]["content"]
+                .as_str()
+                .unwrap_or_default(),
+        );
+    }
+    (text, exchange.answer_categories)
+}
+
+/// [`streamed_through`] an engine that scans answers, the text only.
 fn scanned_stream(pieces: &[&str]) -> String {
     thread_local! {
         static ENGINE: Engine = Engine::from_config(br#"{"redact": {"scan_responses": true}}"#).unwrap();
     }
-    ENGINE.with(|engine| {
-        let head = RequestHead::new(
-            "POST",
-            "/v1/chat/completions",
-            vec![("content-type".to_string(), "application/json".to_string())],
-        );
-        let ctx = Ctx::default();
-        let store = MemoryStore::new();
-        let HeadStep::AwaitBody(mut exchange) = engine.on_request_head(&head, true, ctx) else {
-            panic!("the request's head was judged alone");
-        };
-        let body = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
-        let Verdict::Forward(_) = engine.on_request_body(&head, &mut exchange, body, ctx, &store)
-        else {
-            panic!("the request was refused");
-        };
-        let sse = [("content-type".to_string(), "text/event-stream".to_string())];
-        engine.on_answer_head(&mut exchange, 200, &sse, &store, 0);
-        let mut events = String::new();
-        for piece in pieces {
-            let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": piece}}]});
-            events.push_str(&format!("data: {delta}\n\n"));
-        }
-        events.push_str("data: [DONE]\n\n");
-        let mut answer = AnswerStream::default();
-        let out = engine.on_answer_chunk(&mut exchange, &mut answer, events.as_bytes(), true);
-        let mut text = String::new();
-        for data in String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-        {
-            if data == "[DONE]" {
-                continue;
-            }
-            let event: serde_json::Value =
-                serde_json::from_str(data).expect("an event is not JSON");
-            text.push_str(
-                event["choices"][0]["delta"]["content"]
-                    .as_str()
-                    .unwrap_or_default(),
-            );
-        }
-        text
-    })
+    ENGINE.with(|engine| streamed_through(engine, pieces).0)
 }

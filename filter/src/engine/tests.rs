@@ -576,49 +576,12 @@ fn a_document_number_under_its_key_does_not_cross() {
     assert!(sent.contains(r#""passport":"[PASSPORT_"#), "{sent}");
 }
 
-/// The text a client reads from an OpenAI chat stream: every delta's content.
-fn streamed_content(sse: &[u8]) -> String {
-    String::from_utf8_lossy(sse)
-        .lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
-        .filter_map(|event| {
-            event["choices"][0]["delta"]["content"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .collect()
-}
-
 #[test]
 fn a_scanned_stream_reads_the_same_however_its_text_is_split_into_events() {
     let e = engine(r#"{"redact": {"scan_responses": true}}"#);
     let text = "Mail zed.lane@example.com, call +86 138 0013 8000; password: Hunter2!x then 你的手机13912345678好";
-    // Read whole, in one event.
-    let whole = |pieces: &[&str]| {
-        let head = head("/v1/chat/completions", &[JSON]);
-        let body = br#"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#;
-        let ctx = Ctx::default();
-        let store = crate::limits::MemoryStore::new();
-        let HeadStep::AwaitBody(mut ex) = e.on_request_head(&head, true, ctx) else {
-            panic!("no body awaited");
-        };
-        let Verdict::Forward(_) = e.on_request_body(&head, &mut ex, body, ctx, &store) else {
-            panic!("refused");
-        };
-        let sse = [("content-type".to_string(), "text/event-stream".to_string())];
-        e.on_answer_head(&mut ex, 200, &sse, &store, 0);
-        let mut events = String::new();
-        for piece in pieces {
-            let delta = serde_json::json!({"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": null}]});
-            events.push_str(&format!("data: {delta}\n\n"));
-        }
-        events.push_str("data: [DONE]\n\n");
-        let mut stream = AnswerStream::default();
-        let out = e.on_answer_chunk(&mut ex, &mut stream, events.as_bytes(), true);
-        (streamed_content(&out), ex.answer_categories)
-    };
-    let (want, counts) = whole(&[text]);
+    let streamed = |pieces: &[&str]| crate::fuzzing::streamed_through(&e, pieces);
+    let (want, counts) = streamed(&[text]);
     for gone in ["zed.lane", "0013", "Hunter2", "13912345678"] {
         assert!(!want.contains(gone), "{gone} crossed: {want}");
     }
@@ -627,7 +590,7 @@ fn a_scanned_stream_reads_the_same_however_its_text_is_split_into_events() {
         .collect();
     for (n, &a) in boundaries.iter().enumerate() {
         for &b in boundaries.iter().skip(n) {
-            let got = whole(&[&text[..a], &text[a..b], &text[b..]]);
+            let got = streamed(&[&text[..a], &text[a..b], &text[b..]]);
             assert_eq!(got, (want.clone(), counts.clone()), "split at {a},{b}");
         }
     }
