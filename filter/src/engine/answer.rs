@@ -127,8 +127,12 @@ impl Engine {
             return None;
         }
         let mut doc = json::parse(body, self.max_depth()).ok()?;
-        let mut found = RequestRedaction::numbered_after(&exchange.categories);
-        let changed = self.restore_and_scan(exchange, &mut doc, &mut found);
+        let mut found = self
+            .policy
+            .redact
+            .scan_responses
+            .then(|| RequestRedaction::numbered_after(&exchange.categories));
+        let changed = self.restore_and_scan(exchange, &mut doc, found.as_mut());
         changed.then(|| doc.to_bytes_like(body))
     }
 
@@ -189,20 +193,12 @@ impl Engine {
         let slots = delta_slots(&mut doc);
         if slots.is_empty() {
             self.flush(exchange, stream, out);
-            let mut found = stream
-                .found
-                .take()
-                .unwrap_or_else(|| RequestRedaction::numbered_after(&exchange.categories));
-            changed |= self.restore_and_scan(exchange, &mut doc, &mut found);
-            stream.found = Some(found);
+            let found = self.answer_scan(&mut stream.found, exchange);
+            changed |= self.restore_and_scan(exchange, &mut doc, found);
         } else {
             let mut redactor = self.redactor(&exchange.tenant, true);
             redactor.restored = table.as_deref();
-            let mut found = self.policy.redact.scan_responses.then(|| {
-                stream
-                    .found
-                    .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories))
-            });
+            let mut found = self.answer_scan(&mut stream.found, exchange);
             let mut findings = Vec::new();
             for (channel, text) in slots {
                 let ch = stream.channels.entry(channel).or_default();
@@ -297,10 +293,9 @@ impl Engine {
         let mut findings = Vec::new();
         for (channel, ch) in stream.channels.iter_mut() {
             let mut held = ch.restorer.finish();
-            if ch.scan.is_holding() {
-                let found = stream
-                    .found
-                    .get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories));
+            // Only a scanned stream holds text in its scan.
+            let found = self.answer_scan(&mut stream.found, exchange);
+            if let (true, Some(found)) = (ch.scan.is_holding(), found) {
                 let mut redact =
                     |t: &str, from: usize| redactor.redact_tail(t, from, found, &mut findings);
                 // The restorer's held text is a placeholder's start, no value.
@@ -330,20 +325,34 @@ impl Engine {
 
     /// Restores pseudonyms in every string of a complete answer (or non-delta
     /// event) and, if the policy says so, scans it.
+    /// `found` is the answer's scan state; `None` when answers are not
+    /// scanned.
     fn restore_and_scan(
         &self,
         exchange: &mut Exchange,
         doc: &mut Json,
-        found: &mut RequestRedaction,
+        found: Option<&mut RequestRedaction>,
     ) -> bool {
         let mut changed = false;
         if let Some(table) = exchange.restorer.clone() {
             changed |= restore_leaves(&table, doc);
         }
-        if self.policy.redact.scan_responses {
+        if let Some(found) = found {
             changed |= self.scan_answer(exchange, doc, found);
         }
         changed
+    }
+
+    /// A stream's scan state (made at its first use, numbered on after the
+    /// request's findings); `None` when answers are not scanned.
+    fn answer_scan<'s>(
+        &self,
+        found: &'s mut Option<RequestRedaction>,
+        exchange: &Exchange,
+    ) -> Option<&'s mut RequestRedaction> {
+        self.policy.redact.scan_responses.then(|| {
+            found.get_or_insert_with(|| RequestRedaction::numbered_after(&exchange.categories))
+        })
     }
 
     /// Scans an answer after its pseudonyms were put back: the values they

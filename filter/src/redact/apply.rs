@@ -287,8 +287,7 @@ impl Redactor<'_> {
             f.start = f.start.max(from);
             f.start < f.end
         });
-        let redacted = self.redact_findings(text, state, findings)?;
-        redacted.get(from..).map(str::to_string)
+        self.redact_findings(text, from, state, findings)
     }
 
     /// [`Self::redact_text`] of a text that is, as a whole, the value of the
@@ -305,22 +304,23 @@ impl Redactor<'_> {
             Some(named) => self.scanner.scan_named(named, text, findings),
             None => self.scanner.scan(text, findings),
         }
-        self.redact_findings(text, state, findings)
+        self.redact_findings(text, 0, state, findings)
     }
 
-    /// The text with `findings` (sorted, apart) acted on, or `None` when
-    /// nothing in it changes.
+    /// `text[from..]` with `findings` (sorted, apart, none before `from`)
+    /// acted on, or `None` when nothing in it changes.
     fn redact_findings(
         &self,
         text: &str,
+        from: usize,
         state: &mut RequestRedaction,
         findings: &[Finding],
     ) -> Option<String> {
         if findings.is_empty() {
             return None;
         }
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
+        let mut out = String::with_capacity(text.len().saturating_sub(from));
+        let mut at = from;
         let mut changed = false;
         for f in findings.iter() {
             let (Some(before), Some(value)) = (text.get(at..f.start), text.get(f.start..f.end))
